@@ -1,0 +1,60 @@
+# Samskab — the two commands: `make run` and `make test`. Only Python 3.11+ is needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export SAMSKAB_ENV ?= development
+export FLASK_APP := app
+
+.PHONY: run test lint fmt translations messages bench db seed clean
+
+$(BIN)/activate: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Samskab needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+translations: install
+	$(BIN)/pybabel compile --statistics -d volunteer/translations
+
+## Extract the strings to translate and merge them into the catalogues.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o volunteer/translations/messages.pot \
+		--no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i volunteer/translations/messages.pot -d volunteer/translations \
+		--no-location --omit-header --ignore-obsolete
+
+db: translations
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed-demo
+
+## Set up, migrate, seed (once) and serve on http://$(HOST):$(PORT)
+run: seed
+	HOST=$(HOST) $(BIN)/honcho start --port $(PORT) --procfile Procfile
+
+## Everything the machine allows: lint, format check, and the whole test suite
+test: translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: translations
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,63 @@
+import pytest
+
+from volunteer import create_app
+from volunteer.config import (
+    DEFAULTS,
+    ConfigError,
+    finalise,
+    from_environment,
+    normalise_database_url,
+)
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SAMSKAB_SECRET_KEY"):
+        create_app({"SAMSKAB_ENV": "production", "SECRET_KEY": None})
+
+
+def test_production_refuses_debug_mode():
+    with pytest.raises(ConfigError, match="Debug"):
+        create_app({"SAMSKAB_ENV": "production", "SECRET_KEY": "x" * 40, "DEBUG": True})
+
+
+def test_production_uses_secure_cookies():
+    app = create_app({"SAMSKAB_ENV": "production", "SECRET_KEY": "x" * 40})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_development_generates_one_secret_per_instance_and_keeps_it(tmp_path):
+    settings = {"SAMSKAB_ENV": "development", "SECRET_KEY": None}
+    first = finalise(dict(DEFAULTS, **settings), tmp_path)["SECRET_KEY"]
+    second = finalise(dict(DEFAULTS, **settings), tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").read_text() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert not finalise(dict(DEFAULTS, **settings), tmp_path)["SESSION_COOKIE_SECURE"]
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(ConfigError, match="SAMSKAB_ENV"):
+        create_app({"SAMSKAB_ENV": "staging", "SECRET_KEY": "x"})
+
+
+def test_environment_variables_are_read():
+    env = {
+        "SAMSKAB_DATABASE_URL": "postgresql://u@h/db",
+        "SAMSKAB_SECRET_KEY": "s",
+        "SAMSKAB_DEBUG": "true",
+        "UNRELATED": "x",
+    }
+    assert from_environment(env) == {
+        "SQLALCHEMY_DATABASE_URI": "postgresql://u@h/db",
+        "SECRET_KEY": "s",
+        "DEBUG": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"],
+)
+def test_postgres_urls_use_psycopg_3(url):
+    assert normalise_database_url(url) == "postgresql+psycopg://u@h/db"

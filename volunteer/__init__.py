@@ -1,0 +1,79 @@
+"""Samskab: the Flask application. ``create_app`` builds every process (web, scheduler, CLI)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from volunteer import config as config_module
+from volunteer.config import PROJECT_ROOT
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → CLI → error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    settings = dict(config_module.DEFAULTS)
+    settings.update(config_module.from_environment())
+    settings.update(config or {})
+    app.config.update(config_module.finalise(settings, Path(app.instance_path)))
+    _configure_logging(app)
+
+    import volunteer.models  # noqa: F401  (the whole schema, for Alembic)
+    from volunteer import i18n, security
+    from volunteer.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from volunteer.auth import loader
+
+    login_manager.init_app(app)
+    loader.init_login(login_manager)
+
+    _register_blueprints(app)
+
+    from volunteer import cli, errors
+
+    cli.init_app(app)
+    errors.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from volunteer.admin.views import bp as admin_bp
+    from volunteer.auth.views import bp as auth_bp
+    from volunteer.centres.views import bp as centres_bp
+    from volunteer.coordination.views import bp as coordination_bp
+    from volunteer.main.views import bp as main_bp
+    from volunteer.needs.views import bp as needs_bp
+    from volunteer.volunteers.views import bp as volunteers_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/konto")
+    app.register_blueprint(volunteers_bp, url_prefix="/min-side")
+    app.register_blueprint(needs_bp, url_prefix="/opgaver")
+    app.register_blueprint(coordination_bp, url_prefix="/koordinator")
+    app.register_blueprint(centres_bp, url_prefix="/center")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )

@@ -1,0 +1,1 @@
+"""Administration: organisations, local areas, centres, activity types, users."""

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from volunteer.forms import DanishPostcode, strip_filter
+
+# Passwords that the length rule alone would let through and that guessers try first.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "0987654321",
+        "1111111111",
+        "abcdefghij",
+        "qwertyuiop",
+        "qwertyuiopå",
+        "password123",
+        "password1234",
+        "passwordpassword",
+        "adgangskode",
+        "adgangskode1",
+        "adgangskode123",
+        "kodeord1234",
+        "kodeordkodeord",
+        "sommerfugl1",
+        "danmark1234",
+        "hedensted1",
+        "hedensted123",
+        "samskab123",
+        "frivillig123",
+        "iloveyou123",
+    }
+)
+
+
+class StrongPassword:
+    """Long enough, not a well-known password, and not the email address."""
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        password = field.data or ""
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        if len(password) < minimum:
+            raise ValidationError(
+                _l("The password must be at least %(n)d characters long.", n=minimum)
+            )
+        if len(password) > 200:
+            raise ValidationError(_l("The password may be at most 200 characters long."))
+        lowered = password.lower()
+        email = (getattr(form, "email", None) and form.email.data or "").strip().lower()
+        if (
+            lowered in COMMON_PASSWORDS
+            or len(set(password)) < 4
+            or (email and (lowered == email or lowered == email.split("@")[0]))
+        ):
+            raise ValidationError(
+                _l("That password is too easy to guess. Try a few unrelated words together.")
+            )
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        _l("Email"),
+        filters=[strip_filter],
+        validators=[
+            DataRequired(_l("Write your email address.")),
+            Email(_l("That does not look like an email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write your name.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = _email_field()
+    postcode = StringField(
+        _l("Postcode"),
+        description=_l("Where you live. We use it to find activities near you."),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write your postcode.")), DanishPostcode()],
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 8},
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 10 characters. A few words together are easy to remember."),
+        validators=[DataRequired(_l("Choose a password.")), StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(_l("Write the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that Samskab stores my details."),
+        validators=[DataRequired(_l("You must agree to the privacy notice to sign up."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Write your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 10 characters. A few words together are easy to remember."),
+        validators=[DataRequired(_l("Choose a password.")), StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(_l("Write the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

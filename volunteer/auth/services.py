@@ -1,0 +1,186 @@
+"""Account rules: registration, authentication, password reset, staff accounts."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from volunteer import audit, geo
+from volunteer.admin.models import Centre, Organisation
+from volunteer.auth.models import Role, User, new_session_token
+from volunteer.db import utcnow
+from volunteer.extensions import db
+from volunteer.notifications.services import enqueue
+from volunteer.volunteers.models import VolunteerProfile
+
+RESET_SALT = "samskab.password-reset"
+DEFAULT_MAX_KM = 10.0
+
+# Checked against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class EmailTaken(Exception):
+    """There is already an account with this email address."""
+
+
+class UnknownPostcode(Exception):
+    """The postcode is not a Danish postcode."""
+
+
+class InvalidResetToken(Exception):
+    """The reset link is malformed, expired or already used."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _store_new_user(user: User) -> None:
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise EmailTaken(user.email) from exc
+
+
+def register_volunteer(
+    *, name: str, email: str, password: str, postcode: str, locale: str = "da"
+) -> User:
+    """Create a volunteer account and its profile, located by postcode. Commits.
+
+    Raises EmailTaken or UnknownPostcode and stores nothing in that case.
+    """
+    email = normalise_email(email)
+    place = geo.lookup(postcode)
+    if place is None:
+        raise UnknownPostcode(postcode)
+    if find_user_by_email(email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        role=Role.VOLUNTEER,
+        locale=locale,
+    )
+    user.profile = VolunteerProfile(
+        postcode=place.code,
+        town=place.town,
+        lat=place.lat,
+        lon=place.lon,
+        max_km=DEFAULT_MAX_KM,
+        weekly_capacity=1,
+        languages=["da"],
+    )
+    _store_new_user(user)
+    audit.record("account.registered", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Records the login time."""
+    user = find_user_by_email(email)
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session of this user (the cookie carries the old token). Commits."""
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes when the password changes, so a reset link works once."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if an active account has this address. Says nothing either way, so
+    the form cannot be used to find out who has an account. Commits."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = make_reset_token(user)
+    digest = hashlib.sha256(token.encode()).hexdigest()[:24]
+    enqueue(
+        f"password-reset:{user.id}:{digest}",
+        user,
+        "password_reset",
+        reset_url=url_for("auth.reset_password", token=token, _external=False),
+        max_age_minutes=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60,
+    )
+    audit.record("account.reset_requested", "user", user.id, actor_id=None)
+    db.session.commit()
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a valid, unused, unexpired reset token belongs to; InvalidResetToken otherwise."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+    except (SignatureExpired, BadSignature) as exc:
+        raise InvalidResetToken from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or data.get("p") != _password_fingerprint(user):
+        raise InvalidResetToken
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link; logs the user out everywhere else. Commits."""
+    user = user_for_reset_token(token)
+    user.password_hash = generate_password_hash(new_password)
+    user.session_token = new_session_token()
+    audit.record("account.password_reset", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return user
+
+
+def create_staff_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    organisation: Organisation | None = None,
+    centre: Centre | None = None,
+) -> User:
+    """Create a coordinator, centre or admin account (or a volunteer without profile). Commits."""
+    email = normalise_email(email)
+    if db.session.scalar(select(func.count()).where(User.email == email)):
+        raise EmailTaken(email)
+    user = User(email=email, name=name, role=role, password_hash=generate_password_hash(password))
+    if organisation is not None:
+        user.organisations.append(organisation)
+    if centre is not None:
+        user.centres.append(centre)
+    _store_new_user(user)
+    audit.record("account.created", "user", user.id, actor_id=None, role=str(role))
+    db.session.commit()
+    return user

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from volunteer.auth import services
+from volunteer.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from volunteer.extensions import limiter
+from volunteer.i18n import select_locale
+from volunteer.security import is_safe_redirect
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _next_url() -> str:
+    target = request.values.get("next")
+    return target if is_safe_redirect(target) else url_for("volunteers.home")
+
+
+def _start_session(user: services.User, remember: bool = False) -> None:
+    # A fresh session at login (no fixation): keep only the language the visitor chose.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user, remember=remember)
+
+
+@bp.route("/opret", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("volunteers.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_volunteer(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                postcode=form.postcode.data,
+                locale=select_locale(),
+            )
+        except services.EmailTaken:
+            form.email.errors.append(
+                _(
+                    "There is already an account with this email. "
+                    "Log in, or reset your password if you have forgotten it."
+                )
+            )
+        else:
+            _start_session(user)
+            flash(
+                _("Welcome to Samskab, %(name)s! Your account is ready.", name=user.first_name),
+                "success",
+            )
+            return redirect(url_for("volunteers.home"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/log-ind", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong email or password."))
+        else:
+            target = _next_url()
+            _start_session(user, remember=form.remember.data)
+            flash(_("You are logged in."), "success")
+            return redirect(target)
+    return render_template("auth/login.html", form=form, next=request.args.get("next", ""))
+
+
+@bp.post("/log-ud")
+@login_required
+def logout() -> Response:
+    services.end_all_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/glemt-adgangskode", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def forgot_password() -> str | Response:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(
+            _(
+                "If there is an account with that email, we have sent a link to choose a new "
+                "password. The link works for one hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/nulstil/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password(token: str) -> str | Response:
+    try:
+        services.user_for_reset_token(token)
+    except services.InvalidResetToken:
+        flash(_("The link has expired or has been used. Ask for a new one."), "warning")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data)
+        except services.InvalidResetToken:
+            flash(_("The link has expired or has been used. Ask for a new one."), "warning")
+            return redirect(url_for("auth.forgot_password"))
+        _start_session(user)
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("volunteers.home"))
+    return render_template("auth/reset_password.html", form=form)

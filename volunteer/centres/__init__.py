@@ -1,0 +1,1 @@
+"""Centre staff: the visits expected at their centre."""

@@ -1,0 +1,77 @@
+"""Command-line tasks, registered on the app: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import or_, select
+
+from volunteer import demo
+from volunteer.admin.models import Centre, Organisation
+from volunteer.auth import services as auth_services
+from volunteer.auth.models import Role
+from volunteer.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--volunteers", default=300, show_default=True, help="How many demo volunteers.")
+def seed_demo(volunteers: int) -> None:
+    """Fill an empty database with the Hedensted demo world (does nothing the second time)."""
+    logins = demo.seed(volunteers=volunteers)
+    if logins is None:
+        click.echo("Demo data is already there; nothing changed.")
+        return
+    click.echo(f"Demo data created. Every demo account has the password: {demo.DEMO_PASSWORD}")
+    for login in logins:
+        click.echo(f"  {login.role:<12} {login.email:<28} {login.description}")
+
+
+def _find(model: type[Organisation] | type[Centre], key: str | None):  # type: ignore[no-untyped-def]
+    if key is None:
+        return None
+    condition = model.name == key
+    if key.isdigit():
+        condition = or_(condition, model.id == int(key))
+    found = db.session.scalar(select(model).where(condition))
+    if found is None:
+        raise click.BadParameter(f"no {model.__tablename__[:-1]} called {key!r}")
+    return found
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="The account's role.",
+)
+@click.option("--name", prompt=True, help="The person's full name.")
+@click.option("--organisation", help="Organisation (name or id) a coordinator belongs to.")
+@click.option("--centre", help="Centre (name or id) a centre account belongs to.")
+@click.password_option(help="Prompted for (twice) when not given.")
+def create_user(
+    email: str, role: str, name: str, organisation: str | None, centre: str | None, password: str
+) -> None:
+    """Create a staff account (coordinator, centre staff or administrator)."""
+    if role == Role.COORDINATOR and not organisation:
+        raise click.UsageError("A coordinator needs --organisation.")
+    if role == Role.CENTRE and not centre:
+        raise click.UsageError("A centre account needs --centre.")
+    try:
+        user = auth_services.create_staff_user(
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            organisation=_find(Organisation, organisation),
+            centre=_find(Centre, centre),
+        )
+    except auth_services.EmailTaken as exc:
+        raise click.ClickException(f"There is already an account with the email {email}.") from exc
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)

@@ -1,0 +1,122 @@
+"""Configuration: defaults in code, secrets and URLs from the environment (``SAMSKAB_*``).
+
+``create_app(config)`` applies, in order: these defaults, the environment, then the mapping
+passed in (which is how tests configure the app).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+DEFAULTS: dict[str, Any] = {
+    # "production" is the default so that a forgotten variable fails safe (secure cookies, a
+    # SECRET_KEY is required); `make run` and the tests choose "development"/"testing" explicitly.
+    "SAMSKAB_ENV": "production",
+    "SQLALCHEMY_DATABASE_URI": None,  # None → sqlite:///<instance>/samskab.db
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "da",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+    "LANGUAGES": ("da", "en"),
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # The CSRF token lives as long as the session, so a form left open for an hour still works.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RESET_RATE_LIMIT": "5 per hour",
+    "REGISTER_RATE_LIMIT": "20 per hour",
+    "PASSWORD_RESET_MAX_AGE_S": 3600,
+    "PASSWORD_MIN_LENGTH": 10,
+    "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
+    "SITE_URL": "http://127.0.0.1:5000",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+}
+
+# Environment variable → config key. Values are strings; see ``_coerce`` for the typed ones.
+ENV_VARS = {
+    "SAMSKAB_ENV": "SAMSKAB_ENV",
+    "SAMSKAB_SECRET_KEY": "SECRET_KEY",
+    "SAMSKAB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SAMSKAB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "SAMSKAB_SITE_URL": "SITE_URL",
+    "SAMSKAB_MAIL_FROM": "MAIL_FROM",
+    "SAMSKAB_DEBUG": "DEBUG",
+}
+
+
+def _coerce(key: str, value: str) -> Any:
+    if key == "DEBUG":
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+    """The settings given by ``SAMSKAB_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    return {key: _coerce(key, environ[var]) for var, key in ENV_VARS.items() if var in environ}
+
+
+def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
+    """Fill derived values and refuse unsafe combinations. Returns the final settings."""
+    env = config["SAMSKAB_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"SAMSKAB_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    if production and config.get("DEBUG"):
+        raise ConfigError("Debug mode must never be on in production (unset SAMSKAB_DEBUG).")
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError(
+                "SAMSKAB_SECRET_KEY is not set. Production needs a long random secret, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            )
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'samskab.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config.setdefault("SESSION_COOKIE_SECURE", production)
+    config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    config["TESTING"] = config.get("TESTING", env == "testing")
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whichever spelling of the URL was given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A per-instance key for local runs, generated once, kept in ``instance/`` (not in git)."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (web, scheduler) wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,87 @@
+"""Assignments: a volunteer paired with a need, from proposal to the end of the commitment."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from volunteer.db import Base, UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:
+    from volunteer.auth.models import User
+    from volunteer.needs.models import Need
+
+
+class AssignmentState(enum.StrEnum):
+    PROPOSED = "proposed"  # suggested by matching, waiting for the coordinator
+    WAITLISTED = "waitlisted"  # signed up to a full need; offered the next free slot in order
+    INVITED = "invited"  # approved by the coordinator, waiting for the volunteer
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    ENDED = "ended"
+
+
+# The state machine; services refuse every other move.
+TRANSITIONS: dict[AssignmentState, frozenset[AssignmentState]] = {
+    AssignmentState.PROPOSED: frozenset(
+        {AssignmentState.INVITED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
+    ),
+    AssignmentState.WAITLISTED: frozenset(
+        {AssignmentState.INVITED, AssignmentState.ACCEPTED, AssignmentState.WITHDRAWN}
+    ),
+    AssignmentState.INVITED: frozenset(
+        {AssignmentState.ACCEPTED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
+    ),
+    AssignmentState.ACCEPTED: frozenset({AssignmentState.WITHDRAWN, AssignmentState.ENDED}),
+    AssignmentState.DECLINED: frozenset(),
+    AssignmentState.EXPIRED: frozenset(),
+    AssignmentState.WITHDRAWN: frozenset(),
+    AssignmentState.ENDED: frozenset(),
+}
+
+
+class AssignmentSource(enum.StrEnum):
+    MATCHING = "matching"
+    SIGNUP = "signup"
+    MANUAL = "manual"
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint(one_of("state", AssignmentState), name="state"),
+        CheckConstraint(one_of("source", AssignmentSource), name="source"),
+        # One row per volunteer and need: a double click or a refresh cannot create a second one.
+        UniqueConstraint("need_id", "volunteer_id"),
+        Index("ix_assignments_need_id_state", "need_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(10))
+    km: Mapped[float | None]
+    score: Mapped[float | None]
+    explanation: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    need: Mapped[Need] = relationship()
+    volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def can_move_to(self, state: AssignmentState) -> bool:
+        return state in TRANSITIONS[AssignmentState(self.state)]

@@ -1,0 +1,507 @@
+"""A deterministic Hedensted demo world: organisations, areas, centres, needs and volunteers.
+
+Run by ``flask --app app seed-demo``. Names and addresses are invented; the demo accounts share
+one published password and use the reserved example.org domain, so no mail reaches anyone.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from volunteer import geo
+from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.auth.models import Role, User
+from volunteer.centres.models import Visit
+from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
+from volunteer.db import utcnow
+from volunteer.extensions import db
+from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
+from volunteer.needs.services import sync_occurrences
+from volunteer.volunteers.models import AvailabilityWindow, VolunteerProfile
+
+DEMO_PASSWORD = "samskab-demo-2026"
+MUNICIPALITY = "Hedensted Kommune"
+SEED = 766  # Hedensted's kommune code
+
+LOCAL_AREAS = {
+    "7130": "Juelsminde",
+    "7140": "Stouby",
+    "7150": "Barrit",
+    "7160": "Tørring",
+    "7171": "Uldum",
+    "8721": "Daugård",
+    "8722": "Hedensted",
+    "8723": "Løsning",
+    "8762": "Flemming",
+    "8763": "Rask Mølle",
+    "8781": "Stenderup",
+    "8783": "Hornsyld",
+}
+
+ACTIVITY_TYPES = [
+    # code, Danish name, English name, Danish description, English description, needs børneattest
+    (
+        "spisevenner",
+        "Spisevenner",
+        "Meal friends",
+        "Spis et måltid om ugen sammen med en ældre, der bor alene.",
+        "Share a weekly meal with an older person who lives alone.",
+        False,
+    ),
+    (
+        "lektiecafe",
+        "Lektiecafé",
+        "Homework café",
+        "Hjælp børn og unge med lektierne.",
+        "Help children and young people with their homework.",
+        True,
+    ),
+    (
+        "besoegsven",
+        "Besøgsven",
+        "Visiting friend",
+        "Besøg en ældre og få en god snak, en gåtur eller et spil kort.",
+        "Visit an older person for a chat, a walk or a game of cards.",
+        False,
+    ),
+    (
+        "green-team",
+        "Green Team",
+        "Green Team",
+        "Saml affald og pas på naturen sammen med andre.",
+        "Pick up litter and look after nature together with others.",
+        False,
+    ),
+    (
+        "aktiv-hver-dag",
+        "Aktiv hver dag",
+        "Active every day",
+        "Stå for let motion og bevægelse for ældre.",
+        "Lead light exercise and movement for older people.",
+        False,
+    ),
+]
+
+# name, kind, street address, postcode
+CENTRES = [
+    ("Plejecenter Bakkegården", "plejecenter", "Bakkevej 12", "7130"),
+    ("Plejecenter Lindehøj", "plejecenter", "Lindevej 4", "8722"),
+    ("Plejecenter Egebo", "plejecenter", "Egevej 20", "7160"),
+    ("Plejecenter Solvang", "plejecenter", "Solvangsvej 3", "8783"),
+    ("Aktivitetscenter Løsning", "aktivitetscenter", "Vestergade 15", "8723"),
+    ("Aktivitetscenter Uldum", "aktivitetscenter", "Torvet 2", "7171"),
+    ("Aktivitetscenter Juelsminde", "aktivitetscenter", "Havnegade 8", "7130"),
+    ("Juelsminde Bibliotek", "bibliotek", "Biblioteksvej 1", "7130"),
+    ("Hedensted Bibliotek", "bibliotek", "Tofteparken 5", "8722"),
+    ("Tørring Bibliotek", "bibliotek", "Vestergade 2", "7160"),
+    ("Hornsyld Skole", "skole", "Skolevej 10", "8783"),
+    ("Stouby Skole", "skole", "Skolegade 6", "7140"),
+]
+
+FIRST_NAMES = (
+    "Anne Mette Kirsten Hanne Helle Susanne Lene Marianne Karen Birgitte Camilla Maria Ida "
+    "Emma Sofie Freja Laura Amalie Fatima Olena Ingrid Grethe Inger Lone Pia Rasmus Jens "
+    "Peter Michael Lars Henrik Søren Thomas Niels Jan Martin Anders Mads Frederik Mikkel "
+    "Jonas Oliver William Ahmad Ali Taras Erik Poul Bent Ole Kurt Hans Kristian "
+).split()
+LAST_NAMES = (
+    "Jensen Nielsen Hansen Pedersen Andersen Christensen Larsen Sørensen Rasmussen Jørgensen "
+    "Petersen Madsen Kristensen Olsen Thomsen Christiansen Poulsen Johansen Møller Mortensen "
+    "Knudsen Jakobsen Mikkelsen Lund Holm Kjær Bach Dahl Skov Vestergaard "
+).split()
+
+# Where the demo volunteers live: Hedensted's own postcodes, and a few from the neighbours.
+VOLUNTEER_POSTCODES = [
+    ("7130", 14),
+    ("7140", 5),
+    ("7150", 4),
+    ("7160", 9),
+    ("7171", 6),
+    ("8721", 3),
+    ("8722", 16),
+    ("8723", 9),
+    ("8762", 2),
+    ("8763", 3),
+    ("8781", 3),
+    ("8783", 6),
+    ("7100", 4),
+    ("8700", 5),
+]
+
+LANGUAGE_EXTRAS = [("en", 25), ("de", 6), ("ar", 4), ("uk", 4), ("tr", 2), ("so", 2)]
+
+WINDOW_CHOICES = [
+    (time(9), time(12)),
+    (time(10), time(14)),
+    (time(13), time(17)),
+    (time(14), time(18)),
+    (time(16), time(20)),
+    (time(17), time(21)),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    description: str
+
+
+def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | None:
+    """Create the demo world once. Returns the demo logins, or None when it already exists."""
+    if db.session.scalar(select(Organisation).where(Organisation.name == MUNICIPALITY)):
+        return None
+    today = today or date.today()
+    rng = random.Random(SEED)
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+
+    kommune = Organisation(name=MUNICIPALITY, kind="municipality", email="frivillig@example.org")
+    aeldresagen = Organisation(name="Ældre Sagen Hedensted", kind="association")
+    lokalraad = Organisation(name="Juelsminde Lokalråd", kind="local_council")
+    db.session.add_all([kommune, aeldresagen, lokalraad])
+
+    areas = {}
+    for code, name in LOCAL_AREAS.items():
+        place = geo.lookup(code)
+        assert place is not None, code
+        areas[code] = LocalArea(
+            name=name, postcode=code, lat=place.lat, lon=place.lon, organisation=kommune
+        )
+    db.session.add_all(areas.values())
+
+    activities = {}
+    for order, (code, name_da, name_en, desc_da, desc_en, child) in enumerate(ACTIVITY_TYPES):
+        activities[code] = ActivityType(
+            code=code,
+            name_da=name_da,
+            name_en=name_en,
+            description_da=desc_da,
+            description_en=desc_en,
+            requires_child_certificate=child,
+            sort_order=order,
+        )
+    db.session.add_all(activities.values())
+
+    centres = {}
+    for name, kind, address, code in CENTRES:
+        place = geo.lookup(code)
+        assert place is not None, code
+        centres[name] = Centre(
+            name=name,
+            kind=kind,
+            address=address,
+            postcode=code,
+            town=place.town,
+            lat=round(place.lat + rng.uniform(-0.006, 0.006), 5),
+            lon=round(place.lon + rng.uniform(-0.01, 0.01), 5),
+            organisation=kommune,
+            local_area=areas.get(code),
+        )
+    db.session.add_all(centres.values())
+
+    staff = [
+        User(
+            email="admin@example.org",
+            name="Anders Admin",
+            role=Role.ADMIN,
+            password_hash=password_hash,
+        ),
+        User(
+            email="koordinator@example.org",
+            name="Mette Koordinator",
+            role=Role.COORDINATOR,
+            password_hash=password_hash,
+            organisations=[kommune],
+        ),
+        User(
+            email="aeldresagen@example.org",
+            name="Hanne Holm",
+            role=Role.COORDINATOR,
+            password_hash=password_hash,
+            organisations=[aeldresagen],
+        ),
+        User(
+            email="bakkegaarden@example.org",
+            name="Lise Lund",
+            role=Role.CENTRE,
+            password_hash=password_hash,
+            centres=[centres["Plejecenter Bakkegården"]],
+        ),
+        User(
+            email="lindehoej@example.org",
+            name="Per Poulsen",
+            role=Role.CENTRE,
+            password_hash=password_hash,
+            centres=[centres["Plejecenter Lindehøj"]],
+        ),
+    ]
+    db.session.add_all(staff)
+
+    people = _volunteers(rng, volunteers, password_hash, areas, list(activities.values()), today)
+    db.session.add_all(people)
+    needs = _needs(rng, today, kommune, aeldresagen, lokalraad, centres, activities, areas)
+    db.session.add_all(needs)
+    db.session.flush()
+    for need in needs:
+        if need.status in (NeedStatus.OPEN, NeedStatus.FILLED):
+            sync_occurrences(need, today)
+    _assignments(rng, needs, people)
+    db.session.commit()
+    return [
+        DemoLogin("admin@example.org", "admin", "Administrator"),
+        DemoLogin("koordinator@example.org", "coordinator", MUNICIPALITY),
+        DemoLogin("aeldresagen@example.org", "coordinator", "Ældre Sagen Hedensted"),
+        DemoLogin("bakkegaarden@example.org", "centre", "Plejecenter Bakkegården"),
+        DemoLogin("lindehoej@example.org", "centre", "Plejecenter Lindehøj"),
+        DemoLogin("frivillig@example.org", "volunteer", "Karen Jensen, Juelsminde"),
+    ]
+
+
+def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+    values, weights = zip(*choices, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _volunteers(
+    rng: random.Random,
+    count: int,
+    password_hash: str,
+    areas: dict[str, LocalArea],
+    activities: list[ActivityType],
+    today: date,
+) -> list[User]:
+    people = []
+    for index in range(count):
+        if index == 0:
+            name, email, code = "Karen Jensen", "frivillig@example.org", "7130"
+        else:
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            email = f"frivillig{index:03d}@example.org"
+            code = _weighted(rng, VOLUNTEER_POSTCODES)
+        place = geo.lookup(code)
+        assert place is not None, code
+        languages = ["da"] + sorted(
+            {lang for lang, pct in LANGUAGE_EXTRAS if rng.randrange(100) < pct}
+        )
+        profile = VolunteerProfile(
+            postcode=code,
+            town=place.town,
+            lat=round(place.lat + rng.uniform(-0.02, 0.02), 5),
+            lon=round(place.lon + rng.uniform(-0.03, 0.03), 5),
+            local_area=areas.get(code),
+            max_km=rng.choice([3, 5, 8, 10, 10, 15, 20, 25]),
+            weekly_capacity=rng.choice([1, 1, 1, 2, 2, 3]),
+            languages=languages,
+            interests=rng.sample(activities, rng.randint(1, 3)),
+            availability=_availability(rng),
+        )
+        if rng.random() < 0.3:
+            profile.child_cert_checked_on = today - timedelta(days=rng.randint(10, 600))
+            profile.child_cert_valid_until = profile.child_cert_checked_on + timedelta(days=730)
+        people.append(
+            User(
+                email=email,
+                name=name,
+                role=Role.VOLUNTEER,
+                password_hash=password_hash,
+                phone=f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+                f"{rng.randint(10, 99)}",
+                profile=profile,
+            )
+        )
+    return people
+
+
+def _availability(rng: random.Random) -> list[AvailabilityWindow]:
+    windows: dict[int, tuple[time, time]] = {}
+    for _ in range(rng.randint(1, 4)):
+        weekday = rng.choice([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6])
+        windows[weekday] = rng.choice(WINDOW_CHOICES)
+    return [
+        AvailabilityWindow(weekday=day, start_time=start, end_time=end)
+        for day, (start, end) in sorted(windows.items())
+    ]
+
+
+def _needs(
+    rng: random.Random,
+    today: date,
+    kommune: Organisation,
+    aeldresagen: Organisation,
+    lokalraad: Organisation,
+    centres: dict[str, Centre],
+    activities: dict[str, ActivityType],
+    areas: dict[str, LocalArea],
+) -> list[Need]:
+    plejecentre = [c for c in centres.values() if c.kind == "plejecenter"]
+    aktivitetscentre = [c for c in centres.values() if c.kind == "aktivitetscenter"]
+    learning = [c for c in centres.values() if c.kind in ("bibliotek", "skole")]
+    needs: list[Need] = []
+
+    def weekly(org, activity, title, description, where, weekday, start, end, slots, **extra):
+        needs.append(
+            _need(
+                org,
+                activities[activity],
+                title,
+                description,
+                where,
+                areas,
+                schedule=Schedule.WEEKLY,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+                first_date=today - timedelta(days=rng.randint(0, 40)),
+                last_date=None,
+                slots=slots,
+                **extra,
+            )
+        )
+
+    for centre in plejecentre:
+        for weekday in (1, 3):
+            weekly(
+                kommune,
+                "spisevenner",
+                f"Spiseven til aftensmad på {centre.name}",
+                "Spis aftensmad sammen med en beboer, der savner selskab ved bordet. "
+                "Maden står klar, du skal bare komme og være god at snakke med.",
+                centre,
+                weekday,
+                time(17, 30),
+                time(19),
+                rng.randint(1, 3),
+            )
+        weekly(
+            aeldresagen,
+            "besoegsven",
+            f"Besøgsven på {centre.name}",
+            "Kom forbi til en kop kaffe, en gåtur i haven eller et spil kort med en beboer.",
+            centre,
+            rng.choice([0, 2, 4]),
+            time(10),
+            time(11, 30),
+            rng.randint(1, 2),
+        )
+    for centre in aktivitetscentre:
+        for weekday in (0, 3):
+            weekly(
+                kommune,
+                "aktiv-hver-dag",
+                f"Aktiv hver dag: stolegymnastik i {centre.town}",
+                "Led en halv times stolegymnastik og bagefter en kop kaffe. Ingen erfaring "
+                "krævet; vi viser dig øvelserne.",
+                centre,
+                weekday,
+                time(10),
+                time(11),
+                2,
+            )
+    for centre in learning:
+        for weekday in (0, 2):
+            weekly(
+                kommune,
+                "lektiecafe",
+                f"Lektiecafé på {centre.name}",
+                "Hjælp elever i 4.–9. klasse med dansk, matematik og engelsk. "
+                "Kræver gyldig børneattest, som koordinatoren indhenter.",
+                centre,
+                weekday,
+                time(15),
+                time(17),
+                rng.randint(2, 4),
+                requires_child_certificate=True,
+            )
+    for code in ("7130", "8722", "7160", "8783", "7140"):
+        weekly(
+            aeldresagen,
+            "besoegsven",
+            f"Besøgsven til ældre i eget hjem, {LOCAL_AREAS[code]}",
+            "En ældre, der bor alene, vil gerne have besøg en gang om ugen.",
+            code,
+            rng.choice([1, 2, 3]),
+            time(14),
+            time(15, 30),
+            1,
+        )
+    for offset, code, title in (
+        (8, "7130", "Affaldsindsamling ved Juelsminde Havn"),
+        (15, "8722", "Green Team rydder op langs Hedensted Å"),
+        (22, "7160", "Green Team i Tørring Ådal"),
+        (29, "7140", "Strandrensning ved Stouby"),
+        (36, "8783", "Affaldsindsamling i Hornsyld"),
+    ):
+        day = today + timedelta(days=offset)
+        day += timedelta(days=(5 - day.weekday()) % 7)  # a Saturday
+        needs.append(
+            _need(
+                lokalraad,
+                activities["green-team"],
+                title,
+                "Vi mødes kl. 10, får handsker og poser, og slutter med en sandwich.",
+                code,
+                areas,
+                schedule=Schedule.ONCE,
+                weekday=None,
+                start_time=time(10),
+                end_time=time(13),
+                first_date=day,
+                last_date=day,
+                slots=rng.randint(6, 12),
+            )
+        )
+    needs[-1].status = NeedStatus.DRAFT
+    needs[3].status = NeedStatus.FILLED
+    return needs
+
+
+def _need(org, activity, title, description, where, areas, **fields) -> Need:  # type: ignore[no-untyped-def]
+    if isinstance(where, Centre):
+        place = dict(
+            centre=where, postcode=where.postcode, town=where.town, lat=where.lat, lon=where.lon
+        )
+        code = where.postcode
+    else:
+        found = geo.lookup(where)
+        assert found is not None, where
+        place = dict(postcode=found.code, town=found.town, lat=found.lat, lon=found.lon)
+        code = where
+    return Need(
+        organisation=org,
+        activity_type=activity,
+        title=title,
+        description=description,
+        local_area=areas.get(code),
+        status=NeedStatus.OPEN,
+        opened_at=utcnow(),
+        **place,
+        **fields,
+    )
+
+
+def _assignments(rng: random.Random, needs: list[Need], people: list[User]) -> None:
+    """Give some needs an accepted volunteer, with visits for the coming occurrences."""
+    karen = people[0]
+    weekly_open = [n for n in needs if n.schedule == Schedule.WEEKLY and n.status != "draft"]
+    # Distinct needs, so each (need, volunteer) pair is new.
+    chosen = [weekly_open[0]] + rng.sample(weekly_open[1:], 12)
+    for index, need in enumerate(chosen):
+        volunteer = karen if index == 0 else rng.choice(people[1:])
+        assignment = Assignment(
+            need=need,
+            volunteer=volunteer,
+            state=AssignmentState.ACCEPTED,
+            source=AssignmentSource.MANUAL,
+            responded_at=utcnow(),
+        )
+        db.session.add(assignment)
+        occurrences = db.session.scalars(
+            select(Occurrence).where(Occurrence.need_id == need.id).order_by(Occurrence.starts_at)
+        ).all()
+        for occurrence in occurrences[:4]:
+            db.session.add(Visit(occurrence=occurrence, volunteer=volunteer, assignment=assignment))

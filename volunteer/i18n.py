@@ -1,0 +1,130 @@
+"""Danish first, English second: locale choice and the date/time formats the templates use.
+
+Everything is stored in UTC and converted to Europe/Copenhagen here, at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import get_day_names
+from flask import Flask, current_app, session
+from flask_babel import format_date, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from volunteer.extensions import babel
+
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+
+
+def select_locale() -> str:
+    """The user's saved language, else the one chosen this session, else Danish."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def to_local(moment: datetime) -> datetime:
+    """A UTC instant as local (Copenhagen) wall-clock time."""
+    return moment.astimezone(LOCAL_TZ)
+
+
+def weekday_name(weekday: int, width: str = "wide") -> str:
+    """'mandag' for 0 in Danish, 'Monday' in English."""
+    return get_day_names(width, locale=str(get_locale()))[weekday]
+
+
+def long_date(value: date | datetime) -> str:
+    """'fredag den 27. november 2026' / 'Friday 27 November 2026': always with the weekday."""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    if str(get_locale()) == "da":
+        return "{} den {}".format(
+            weekday_name(value.weekday()), babel_format_date(value, "d. MMMM y", locale="da")
+        )
+    return format_date(value, "EEEE d MMMM y")
+
+
+def short_date(value: date | datetime) -> str:
+    """'27.11.2026' / '27/11/2026'."""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return format_date(value, "dd.MM.y" if str(get_locale()) == "da" else "dd/MM/y")
+
+
+def clock(value: time | datetime) -> str:
+    """24-hour clock, as Danes write it: '17.30' in Danish, '17:30' in English."""
+    if isinstance(value, datetime):
+        value = to_local(value).time()
+    separator = "." if str(get_locale()) == "da" else ":"
+    return f"{value.hour:02d}{separator}{value.minute:02d}"
+
+
+def week_number(value: date | datetime) -> str:
+    """'uge 48' / 'week 48' (ISO weeks, Monday first, as in Denmark)."""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return gettext("week %(number)d", number=value.isocalendar().week)
+
+
+def timestamp(value: datetime) -> str:
+    """A full local timestamp for records: '27.11.2026 11.05'."""
+    return f"{short_date(value)} {clock(value)}"
+
+
+# Names for stored codes, shown to people.
+STATE_LABELS = {
+    "need": {
+        "draft": _l("Draft"),
+        "open": _l("Open"),
+        "filled": _l("Filled"),
+        "closed": _l("Closed"),
+    },
+    "assignment": {
+        "proposed": _l("Proposed"),
+        "waitlisted": _l("On the waiting list"),
+        "invited": _l("Invited"),
+        "accepted": _l("Accepted"),
+        "declined": _l("Declined"),
+        "expired": _l("Expired"),
+        "withdrawn": _l("Withdrawn"),
+        "ended": _l("Ended"),
+    },
+    "role": {
+        "volunteer": _l("Volunteers"),
+        "coordinator": _l("Coordinators"),
+        "centre": _l("Centre staff"),
+        "admin": _l("Administrators"),
+    },
+}
+
+
+def _label(kind: str) -> Callable[[str], str]:
+    def label(code: str) -> str:
+        return str(STATE_LABELS[kind].get(code, code))
+
+    return label
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters.update(
+        long_date=long_date,
+        short_date=short_date,
+        clock=clock,
+        week_number=week_number,
+        timestamp=timestamp,
+        weekday_name=weekday_name,
+        need_status=_label("need"),
+        assignment_state=_label("assignment"),
+        role_name=_label("role"),
+    )
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))

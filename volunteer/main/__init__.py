@@ -1,0 +1,1 @@
+"""Public pages: the front page, about (with the data credits), privacy, language choice."""

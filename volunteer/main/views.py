@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from volunteer.db import utcnow
+from volunteer.extensions import db
+from volunteer.main.services import set_locale
+from volunteer.needs import services as needs_services
+from volunteer.security import is_safe_redirect
+
+bp = Blueprint("main", __name__)
+
+FRONT_PAGE_NEEDS = 8
+
+
+@bp.get("/")
+def index() -> str:
+    now = utcnow()
+    needs = db.session.scalars(needs_services.open_needs_query(now).limit(FRONT_PAGE_NEEDS))
+    cards = needs_services.cards_for(needs.unique(), now)
+    return render_template("main/index.html", cards=cards)
+
+
+@bp.get("/om")
+def about() -> str:
+    return render_template("main/about.html")
+
+
+@bp.get("/privatliv")
+def privacy() -> str:
+    return render_template("main/privacy.html")
+
+
+@bp.get("/tilgaengelighed")
+def accessibility() -> str:
+    return render_template("main/accessibility.html")
+
+
+@bp.post("/sprog")
+def language() -> Response:
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            set_locale(current_user, locale)
+    target = request.form.get("next")
+    return redirect(target if is_safe_redirect(target) else url_for("main.index"))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    return {"status": "ok"}, 200

@@ -1,0 +1,43 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
+
+from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.audit import AuditEvent
+from volunteer.auth.models import Role, User, centre_staff, organisation_members
+from volunteer.centres.models import Visit, VisitState
+from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
+from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
+from volunteer.notifications.models import OutboxMessage, OutboxState
+from volunteer.volunteers.models import (
+    AvailabilityWindow,
+    AwayPeriod,
+    VolunteerProfile,
+    volunteer_interests,
+)
+
+__all__ = [
+    "ActivityType",
+    "Assignment",
+    "AssignmentSource",
+    "AssignmentState",
+    "AuditEvent",
+    "AvailabilityWindow",
+    "AwayPeriod",
+    "Centre",
+    "LocalArea",
+    "Need",
+    "NeedStatus",
+    "Occurrence",
+    "OccurrenceStatus",
+    "Organisation",
+    "OutboxMessage",
+    "OutboxState",
+    "Role",
+    "Schedule",
+    "User",
+    "Visit",
+    "VisitState",
+    "VolunteerProfile",
+    "centre_staff",
+    "organisation_members",
+    "volunteer_interests",
+]

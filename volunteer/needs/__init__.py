@@ -1,0 +1,1 @@
+"""Needs: browsing open needs; coordinators' posting of needs comes with the needs issue."""

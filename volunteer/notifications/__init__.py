@@ -1,0 +1,1 @@
+"""Outgoing messages: the outbox, rendering in the recipient's language, delivery."""

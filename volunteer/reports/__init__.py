@@ -1,0 +1,1 @@
+"""Reports for coordinators and the municipality (comes with the reports issue)."""
