@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.security import generate_password_hash
 
 from volunteer import geo
+from volunteer.extensions import db
 from volunteer.models import (
     ActivityType,
     Centre,
@@ -20,7 +21,6 @@ from volunteer.models import (
     User,
     VolunteerProfile,
 )
-from volunteer.extensions import db
 
 PASSWORD = "en-lang-god-adgangskode"
 # Hashing is deliberately slow; tests share one hash (verification still runs for real).

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from conftest import PG_SKIP, PG_URL, base_config, ensure_pg_schema, pg_url_with_schema
+from support import PG_SKIP, PG_URL, base_config, ensure_pg_schema, pg_url_with_schema
 from volunteer import create_app
 from volunteer.extensions import db
 

@@ -39,7 +39,9 @@ def test_every_message_in_the_code_is_translated_to_danish(tmp_path):
     translated = {
         m.id if isinstance(m.id, str) else m.id[0]
         for m in danish
-        if m.id and m.string and (all(m.string) if isinstance(m.string, tuple) else True)
+        if m.id
+        and m.string
+        and (all(m.string) if isinstance(m.string, tuple) else True)
         and not m.fuzzy
     }
     assert len(extracted) > 100

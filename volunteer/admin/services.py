@@ -36,13 +36,11 @@ def overview() -> Overview:
             db.session.scalars(select(ActivityType).order_by(ActivityType.sort_order))
         ),
         users_by_role=dict(
-            db.session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all()
+            db.session.execute(select(User.role, func.count()).group_by(User.role)).all()
         ),
         outbox_by_state=dict(
             db.session.execute(
                 select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-            )
-            .tuples()
-            .all()
+            ).all()
         ),
     )

@@ -110,7 +110,7 @@ def _accepted_counts(need_ids: Sequence[int]) -> dict[int, int]:
         .where(Assignment.need_id.in_(need_ids), Assignment.state == AssignmentState.ACCEPTED)
         .group_by(Assignment.need_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _next_starts(need_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
@@ -123,14 +123,7 @@ def _next_starts(need_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
         )
         .group_by(Occurrence.need_id)
     )
-    # min() bypasses the column type on some backends; give the value its zone back.
-    return {need_id: _as_utc(starts) for need_id, starts in rows.tuples().all()}
-
-
-def _as_utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return dict(rows.all())
 
 
 def cards_for(needs: Iterable[Need], now: datetime) -> list[NeedCard]:

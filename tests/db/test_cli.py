@@ -1,0 +1,147 @@
+"""The command-line tasks: seed-demo and create-user."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from volunteer import demo
+from volunteer.auth.services import authenticate
+from volunteer.extensions import db
+from volunteer.models import (
+    ActivityType,
+    Assignment,
+    AvailabilityWindow,
+    Centre,
+    LocalArea,
+    Need,
+    Occurrence,
+    Organisation,
+    Role,
+    User,
+    Visit,
+    VolunteerProfile,
+)
+
+COUNTED = (
+    Organisation,
+    LocalArea,
+    Centre,
+    ActivityType,
+    User,
+    VolunteerProfile,
+    AvailabilityWindow,
+    Need,
+    Occurrence,
+    Assignment,
+    Visit,
+)
+
+
+def _counts() -> dict[str, int]:
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in COUNTED}
+
+
+def test_seed_demo_builds_the_hedensted_world_once(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "koordinator@example.org" in result.output and demo.DEMO_PASSWORD in result.output
+    first = _counts()
+    assert first["User"] == 300 + 5 and first["VolunteerProfile"] == 300
+    assert first["Need"] >= 35 and first["Centre"] >= 10 and first["LocalArea"] >= 8
+    assert first["ActivityType"] == 5 and first["Occurrence"] > 200 and first["Visit"] > 20
+    towns = set(db.session.scalars(select(LocalArea.name)))
+    assert {"Juelsminde", "Hedensted", "Tørring", "Uldum", "Stouby", "Hornsyld"} <= towns
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "already" in result.output
+    assert _counts() == first
+
+
+def test_seed_demo_is_deterministic(app):
+    demo.seed(volunteers=40)
+    names = list(db.session.scalars(select(User.name).order_by(User.email)))
+    windows = list(
+        db.session.execute(
+            select(AvailabilityWindow.weekday, AvailabilityWindow.start_time).order_by(
+                AvailabilityWindow.id
+            )
+        )
+    )
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    demo.seed(volunteers=40)
+    assert list(db.session.scalars(select(User.name).order_by(User.email))) == names
+    assert (
+        list(
+            db.session.execute(
+                select(AvailabilityWindow.weekday, AvailabilityWindow.start_time).order_by(
+                    AvailabilityWindow.id
+                )
+            )
+        )
+        == windows
+    )
+
+
+def test_demo_logins_work(app):
+    demo.seed(volunteers=10)
+    for login in ("koordinator@example.org", "bakkegaarden@example.org", "frivillig@example.org"):
+        assert authenticate(login, demo.DEMO_PASSWORD) is not None
+
+
+def test_create_user_makes_a_staff_account(app):
+    org = Organisation(name="Hedensted Kommune", kind="municipality")
+    db.session.add(org)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--role",
+            "coordinator",
+            "--name",
+            "Mette Madsen",
+            "--organisation",
+            "Hedensted Kommune",
+            "Mette@Example.org",
+        ],
+        input="lang-hemmelig-kode\nlang-hemmelig-kode\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = authenticate("mette@example.org", "lang-hemmelig-kode")
+    assert user is not None and user.role == Role.COORDINATOR
+    assert [o.name for o in user.organisations] == ["Hedensted Kommune"]
+
+
+def test_create_user_refuses_a_duplicate_email(app):
+    args = ["create-user", "--role", "admin", "--name", "A", "a@example.org"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=args, input="kode-kode-kode\nkode-kode-kode\n").exit_code == 0
+    result = runner.invoke(args=args, input="kode-kode-kode\nkode-kode-kode\n")
+    assert result.exit_code != 0 and "already an account" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_a_coordinator_needs_an_organisation_that_exists(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-user", "--role", "coordinator", "--name", "A", "a@example.org"],
+        input="kode-kode-kode\nkode-kode-kode\n",
+    )
+    assert result.exit_code != 0 and "--organisation" in result.output
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--role",
+            "coordinator",
+            "--name",
+            "A",
+            "--organisation",
+            "Ingen",
+            "a@example.org",
+        ],
+        input="kode-kode-kode\nkode-kode-kode\n",
+    )
+    assert result.exit_code != 0 and "Ingen" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -1,0 +1,105 @@
+"""Helpers the test modules share: database URLs per backend, an app factory for tests, and
+a test client whose requests run in their own contexts."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from volunteer import create_app
+from volunteer.extensions import db
+
+PG_URL = os.environ.get("SAMSKAB_TEST_DATABASE_URL")
+PG_SKIP = (
+    "PostgreSQL tests skipped: set SAMSKAB_TEST_DATABASE_URL "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them; CI does."
+)
+PG_SCHEMA = "samskab_tests"
+
+
+def pg_url_with_schema(url: str, schema: str) -> str:
+    """The URL with a search_path, so tests use their own schema in a shared database."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def ensure_pg_schema(url: str, schema: str, *, fresh: bool) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if fresh:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+
+
+def base_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "SAMSKAB_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SITE_URL": "http://samskab.test",
+    }
+    config.update(overrides)
+    return config
+
+
+_pg_schema_ready = False
+
+
+def _database_url(backend: str, tmp_path: Path) -> str:
+    global _pg_schema_ready
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    assert PG_URL
+    if not _pg_schema_ready:
+        ensure_pg_schema(PG_URL, PG_SCHEMA, fresh=True)
+        _pg_schema_ready = True
+    return pg_url_with_schema(PG_URL, PG_SCHEMA)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own contexts, as in production.
+
+    The test body keeps an app context open for its own queries; without this, requests would
+    share it (and its ``g``, cached locale and logged-in user), which hides real bugs.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_app(backend: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
+    app = create_app(
+        base_config(tmp_path, SQLALCHEMY_DATABASE_URI=_database_url(backend, tmp_path), **overrides)
+    )
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        if backend == "postgresql":
+            db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        if backend == "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
