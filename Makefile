@@ -53,8 +53,9 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: translations
-	$(BIN)/python bench/run.py
+## Benchmarks (tables on stdout, JSON under bench/results/)
+bench: install
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -7,13 +7,13 @@ nothing is looked up over the network.
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from matching import haversine_km
+
 POSTCODE_FILE = Path(__file__).parent / "data" / "dk-postcodes.csv"
-EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,6 @@ def lookup(code: str) -> Postcode | None:
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in km."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    """Great-circle distance in km, computed exactly as the matching engine does, so a page that
+    says "within reach" and the matching always agree."""
+    return haversine_km(lat1, lon1, lat2, lon2)
