@@ -6,6 +6,7 @@ Slow (it builds a virtualenv from scratch), so it runs when SAMSKAB_RUN_SMOKE=1 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -75,6 +76,6 @@ def test_make_run_on_a_fresh_clone_serves_the_demo_in_danish(tmp_path):
     assert page, f"no page within {BUDGET_S} s; make run said:\n{output[-4000:]}"
     assert elapsed < BUDGET_S
     assert '<html lang="da">' in page and "Frivillige søges nu" in page
-    assert "Spiseven til aftensmad" in page
+    assert len(re.findall(r'<a href="/opgaver/\d+">', page)) >= 5, page
     assert (clone / "instance" / "samskab.db").exists()
     print(f"make run served the front page after {elapsed:.1f} s")
