@@ -9,6 +9,22 @@ from wtforms import Field, Form, ValidationError
 
 from volunteer import geo
 
+# Languages a volunteer can list and a need can ask for (ISO 639-1 codes).
+LANGUAGES = {
+    "da": _l("Danish"),
+    "en": _l("English"),
+    "de": _l("German"),
+    "ar": _l("Arabic"),
+    "uk": _l("Ukrainian"),
+    "pl": _l("Polish"),
+    "tr": _l("Turkish"),
+    "so": _l("Somali"),
+    "fa": _l("Persian"),
+    "ro": _l("Romanian"),
+    "sv": _l("Swedish"),
+    "no": _l("Norwegian"),
+}
+
 
 class DanishPostcode:
     """A four-digit Danish postcode that exists; stores the normalised code back in the field."""

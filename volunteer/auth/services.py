@@ -17,6 +17,7 @@ from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.notifications.services import enqueue
 from volunteer.volunteers.models import VolunteerProfile
+from volunteer.volunteers.services import join_default_organisations
 
 RESET_SALT = "samskab.password-reset"
 DEFAULT_MAX_KM = 10.0
@@ -83,6 +84,7 @@ def register_volunteer(
         weekly_capacity=1,
         languages=["da"],
     )
+    join_default_organisations(user.profile)
     _store_new_user(user)
     audit.record("account.registered", "user", user.id, actor_id=user.id)
     db.session.commit()

@@ -5,6 +5,7 @@ The data minimisation rules of the privacy notice apply here first.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from volunteer.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from volunteer.admin.models import ActivityType, LocalArea
+    from volunteer.admin.models import ActivityType, LocalArea, Organisation
     from volunteer.auth.models import User
 
 volunteer_interests = Table(
@@ -37,6 +38,19 @@ volunteer_interests = Table(
         "activity_type_id", ForeignKey("activity_types.id", ondelete="CASCADE"), primary_key=True
     ),
 )
+
+# The organisations a volunteer lets contact them; coordinators see only their members.
+organisation_volunteers = Table(
+    "organisation_volunteers",
+    Base.metadata,
+    Column("profile_id", ForeignKey("volunteer_profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    Column("joined_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class VolunteerProfile(Base):
@@ -79,6 +93,10 @@ class VolunteerProfile(Base):
     child_cert_checked_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The secret in the private calendar feed URL; replacing it revokes the old URL.
+    calendar_token: Mapped[str | None] = mapped_column(
+        String(64), unique=True, default=new_calendar_token
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -88,6 +106,9 @@ class VolunteerProfile(Base):
     )
     local_area: Mapped[LocalArea | None] = relationship()
     interests: Mapped[list[ActivityType]] = relationship(secondary=volunteer_interests)
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary=organisation_volunteers, order_by="Organisation.name"
+    )
     availability: Mapped[list[AvailabilityWindow]] = relationship(
         back_populates="profile",
         cascade="all, delete-orphan",

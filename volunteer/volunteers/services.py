@@ -1,24 +1,50 @@
-"""What "Min side" shows a user."""
+"""What "Min side" shows and changes: profile, availability, away periods, visits, assignments.
+
+Every function here acts on the given user's own rows only; a row of somebody else's is treated
+as not existing (``NotFound``), so the pages cannot be used to find out what exists.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound
 
-from volunteer.auth.models import User
+from volunteer import audit, geo
+from volunteer.admin.models import ActivityType, LocalArea, Organisation
+from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence
+from volunteer.notifications.services import enqueue
+from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, VolunteerProfile
 
 ACTIVE_ASSIGNMENT_STATES = (
     AssignmentState.INVITED,
     AssignmentState.ACCEPTED,
     AssignmentState.WAITLISTED,
 )
+
+# The availability grid: two-hour blocks in local time, as (start hour, end hour).
+TIME_BLOCKS = [(8, 10), (10, 12), (12, 14), (14, 16), (16, 18), (18, 20), (20, 22)]
+
+
+class UnknownPostcode(Exception):
+    """The postcode is not a Danish postcode."""
+
+
+class DateInPast(Exception):
+    """The date has already passed."""
+
+
+class NotAllowed(Exception):
+    """The row is in a state where this cannot be done (e.g. a visit that has already passed)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +70,310 @@ def overview(user: User, now: datetime, limit: int = 10) -> Overview:
     assignments = db.session.scalars(
         select(Assignment)
         .where(Assignment.volunteer_id == user.id, Assignment.state.in_(ACTIVE_ASSIGNMENT_STATES))
-        .options(joinedload(Assignment.need).joinedload(Need.activity_type))
+        .options(
+            joinedload(Assignment.need).joinedload(Need.activity_type),
+            joinedload(Assignment.need).joinedload(Need.centre),
+        )
         .order_by(Assignment.created_at)
     ).all()
     return Overview(list(visits), list(assignments))
+
+
+def profile_of(user: User) -> VolunteerProfile:
+    """The user's profile; staff accounts have none, so their "Min side" has no profile pages."""
+    if user.profile is None:
+        raise NotFound
+    return user.profile
+
+
+def activity_types() -> list[ActivityType]:
+    return list(
+        db.session.scalars(
+            select(ActivityType)
+            .where(ActivityType.active.is_(True))
+            .order_by(ActivityType.sort_order, ActivityType.id)
+        )
+    )
+
+
+def local_areas() -> list[LocalArea]:
+    return list(db.session.scalars(select(LocalArea).order_by(LocalArea.name)))
+
+
+def organisations() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    phone: str | None,
+    postcode: str,
+    address: str | None,
+    max_km: int,
+    weekly_capacity: int,
+    interest_ids: Iterable[int],
+    languages: Iterable[str],
+    organisation_ids: Iterable[int],
+    skills: str,
+    about: str,
+    paused_until: date | None,
+) -> VolunteerProfile:
+    """Save the volunteer's own details. Commits.
+
+    A new postcode moves the profile's point and local area; the street address is stored for
+    coordinators only. The child certificate is not touched here: only coordinators record it.
+    """
+    profile = profile_of(user)
+    place = geo.lookup(postcode)
+    if place is None:
+        raise UnknownPostcode(postcode)
+    if place.code != profile.postcode:
+        profile.postcode, profile.town = place.code, place.town
+        profile.lat, profile.lon = place.lat, place.lon
+        profile.local_area = db.session.scalar(
+            select(LocalArea).where(LocalArea.postcode == place.code).order_by(LocalArea.id)
+        )
+    user.name = name
+    user.phone = phone or None
+    profile.address = address or None
+    profile.max_km = float(max_km)
+    profile.weekly_capacity = weekly_capacity
+    profile.interests = _rows(ActivityType, interest_ids)
+    profile.languages = list(dict.fromkeys(languages))
+    profile.organisations = _rows(Organisation, organisation_ids)
+    profile.skills = skills
+    profile.about = about
+    profile.paused_until = paused_until
+    db.session.commit()
+    return profile
+
+
+def _rows(model: type[Any], ids: Iterable[int]) -> list[Any]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(model).where(model.id.in_(wanted))))
+
+
+def join_default_organisations(profile: VolunteerProfile) -> None:
+    """Let the municipality contact a new volunteer (they can say no on their profile).
+
+    Does not commit: called inside the registration transaction.
+    """
+    for organisation in db.session.scalars(
+        select(Organisation).where(Organisation.kind == "municipality")
+    ):
+        if organisation not in profile.organisations:
+            profile.organisations.append(organisation)
+
+
+def add_away_period(user: User, start: date, end: date, today: date) -> AwayPeriod:
+    """Add dates the volunteer is away. The period must not have started already. Commits."""
+    if end < start:
+        raise ValueError("end before start")
+    if start < today:
+        raise DateInPast(start)
+    period = AwayPeriod(profile=profile_of(user), start_date=start, end_date=end)
+    db.session.add(period)
+    db.session.commit()
+    return period
+
+
+def remove_away_period(user: User, period_id: int) -> None:
+    """Remove one of the volunteer's own away periods (somebody else's is NotFound). Commits."""
+    period = db.session.get(AwayPeriod, period_id)
+    if period is None or period.profile.user_id != user.id:
+        raise NotFound
+    db.session.delete(period)
+    db.session.commit()
+
+
+def merge_blocks(slots: Iterable[tuple[int, int]]) -> list[tuple[int, time, time]]:
+    """Chosen grid blocks ``(weekday, start hour)`` → sorted, non-overlapping windows.
+
+    Blocks that touch or overlap on the same day become one window, so Monday 10–12 and
+    12–14 are stored as Monday 10–14.
+    """
+    block_end = dict(TIME_BLOCKS)
+    windows: list[tuple[int, int, int]] = []
+    for weekday, start in sorted(set(slots)):
+        end = block_end[start]
+        if windows and windows[-1][0] == weekday and start <= windows[-1][2]:
+            last = windows[-1]
+            windows[-1] = (weekday, last[1], max(last[2], end))
+        else:
+            windows.append((weekday, start, end))
+    return [(day, time(start), time(end)) for day, start, end in windows]
+
+
+def parse_slots(values: Iterable[str]) -> set[tuple[int, int]]:
+    """Form values like '0-16' (Monday, the block from 16) → blocks; unknown values are refused."""
+    starts = {start for start, _ in TIME_BLOCKS}
+    slots = set()
+    for value in values:
+        day_text, _, hour_text = value.partition("-")
+        if not (day_text.isdigit() and hour_text.isdigit()):
+            raise ValueError(value)
+        day, hour = int(day_text), int(hour_text)
+        if not (0 <= day <= 6 and hour in starts):
+            raise ValueError(value)
+        slots.add((day, hour))
+    return slots
+
+
+def chosen_blocks(profile: VolunteerProfile) -> set[tuple[int, int]]:
+    """The grid blocks that lie wholly inside a stored window.
+
+    Windows entered elsewhere (e.g. 9–12) may not line up with the grid; a block is shown only
+    when the volunteer is free for all of it, so the grid never claims more than they said.
+    """
+    return {
+        (window.weekday, start)
+        for window in profile.availability
+        for start, end in TIME_BLOCKS
+        if window.start_time <= time(start) and time(end) <= window.end_time
+    }
+
+
+def save_availability(user: User, slots: Iterable[tuple[int, int]]) -> list[AvailabilityWindow]:
+    """Replace the volunteer's weekly windows with the merged blocks, in one transaction."""
+    profile = profile_of(user)
+    # Delete first in its own statement: the unit of work would insert the new rows before
+    # deleting the old ones and trip the (profile, weekday, start) unique constraint.
+    db.session.execute(
+        delete(AvailabilityWindow).where(AvailabilityWindow.profile_id == profile.id)
+    )
+    db.session.expire(profile, ["availability"])
+    windows = [
+        AvailabilityWindow(profile_id=profile.id, weekday=day, start_time=start, end_time=end)
+        for day, start, end in merge_blocks(slots)
+    ]
+    db.session.add_all(windows)
+    db.session.commit()
+    return windows
+
+
+def visits_page(user: User, now: datetime) -> Overview:
+    """My visits: every upcoming scheduled visit and every current assignment."""
+    return overview(user, now, limit=200)
+
+
+def accepted_need_ids(user: User) -> set[int]:
+    """Needs the volunteer is accepted on: only there may they see the exact address."""
+    return set(
+        db.session.scalars(
+            select(Assignment.need_id).where(
+                Assignment.volunteer_id == user.id,
+                Assignment.state == AssignmentState.ACCEPTED,
+            )
+        )
+    )
+
+
+def own_assignment(user: User, assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.volunteer_id != user.id:
+        raise NotFound
+    return assignment
+
+
+def own_visit(user: User, visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != user.id:
+        raise NotFound
+    return visit
+
+
+def coordinators_of(need: Need) -> list[User]:
+    """The active coordinators of the need's organisation: who hears about changes."""
+    return [
+        member
+        for member in need.organisation.members
+        if member.role == Role.COORDINATOR and member.is_active
+    ]
+
+
+def end_assignment(
+    assignment: Assignment, now: datetime, *, volunteer_name: str | None
+) -> list[Visit]:
+    """Take the volunteer off the need: accepted or waitlisted → withdrawn, invited → declined
+    (the state machine's word for turning an invitation down), and cancel their future visits
+    for it. Tells the need's coordinators; ``volunteer_name`` None says "a volunteer" (used when
+    the account is deleted). Does not commit."""
+    state = AssignmentState(assignment.state)
+    target = (
+        AssignmentState.DECLINED if state == AssignmentState.INVITED else AssignmentState.WITHDRAWN
+    )
+    if state not in ACTIVE_ASSIGNMENT_STATES or not assignment.can_move_to(target):
+        raise NotAllowed(assignment.state)
+    assignment.state = target
+    assignment.responded_at = assignment.responded_at or now
+    assignment.ended_at = now
+    cancelled = list(
+        db.session.scalars(
+            select(Visit)
+            .join(Visit.occurrence)
+            .where(
+                Visit.volunteer_id == assignment.volunteer_id,
+                Occurrence.need_id == assignment.need_id,
+                Visit.state == VisitState.SCHEDULED,
+                Occurrence.starts_at > now,
+            )
+        )
+    )
+    for visit in cancelled:
+        visit.state = VisitState.CANCELLED
+    for coordinator in coordinators_of(assignment.need):
+        enqueue(
+            f"assignment-withdrawn:{assignment.id}:{coordinator.id}",
+            coordinator,
+            "volunteer_assignment_withdrawn",
+            need=assignment.need,
+            volunteer_name=volunteer_name,
+            cancelled_visits=len(cancelled),
+        )
+    return cancelled
+
+
+def withdraw(user: User, assignment_id: int, now: datetime) -> Assignment:
+    """The volunteer leaves one of their own assignments (somebody else's: NotFound). Commits."""
+    assignment = own_assignment(user, assignment_id)
+    cancelled = end_assignment(assignment, now, volunteer_name=user.name)
+    audit.record(
+        "assignment.withdrawn",
+        "assignment",
+        assignment.id,
+        actor_id=user.id,
+        cancelled_visits=len(cancelled),
+    )
+    db.session.commit()
+    return assignment
+
+
+def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit:
+    """The volunteer cannot come to one of their own future visits. Commits.
+
+    Only a scheduled visit that has not started can be cancelled; the coordinators are told,
+    with the reason.
+    """
+    visit = own_visit(user, visit_id)
+    if visit.state != VisitState.SCHEDULED or visit.occurrence.starts_at <= now:
+        raise NotAllowed(visit.state)
+    visit.state = VisitState.CANCELLED
+    visit.cancel_reason = reason
+    need = visit.occurrence.need
+    for coordinator in coordinators_of(need):
+        enqueue(
+            f"visit-cancelled:{visit.id}:{coordinator.id}",
+            coordinator,
+            "volunteer_visit_cancelled",
+            need=need,
+            visit=visit,
+            volunteer_name=user.name,
+            reason=reason,
+        )
+    audit.record("visit.cancelled", "visit", visit.id, actor_id=user.id)
+    db.session.commit()
+    return visit

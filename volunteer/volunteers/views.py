@@ -1,12 +1,31 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+import json
+from datetime import date, time
 
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
+
+from volunteer.auth.decorators import role_required
+from volunteer.auth.models import Role
 from volunteer.db import utcnow
-from volunteer.volunteers import services
+from volunteer.i18n import to_local
+from volunteer.volunteers import calendar, gdpr, services
+from volunteer.volunteers.forms import (
+    AwayPeriodForm,
+    CancelVisitForm,
+    DeleteAccountForm,
+    ProfileForm,
+)
 
 bp = Blueprint("volunteers", __name__)
+
+
+def _today() -> date:
+    return to_local(utcnow()).date()
 
 
 @bp.get("/")
@@ -15,3 +34,198 @@ def home() -> str:
     return render_template(
         "volunteers/home.html", overview=services.overview(current_user, utcnow())
     )
+
+
+def _profile_form() -> ProfileForm:
+    profile = services.profile_of(current_user)
+    form = ProfileForm(obj=profile) if request.method == "GET" else ProfileForm()
+    form.interests.choices = [
+        SelectChoice(a.id, a.name(current_user.locale)) for a in services.activity_types()
+    ]
+    form.organisations.choices = [SelectChoice(o.id, o.name) for o in services.organisations()]
+    if request.method == "GET":
+        form.name.data = current_user.name
+        form.phone.data = current_user.phone
+        form.max_km.data = round(profile.max_km)
+        form.interests.data = [a.id for a in profile.interests]
+        form.organisations.data = [o.id for o in profile.organisations]
+    return form
+
+
+@bp.route("/oplysninger", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def profile() -> str | BaseResponse:
+    form = _profile_form()
+    if form.validate_on_submit():
+        services.update_profile(
+            current_user,
+            name=form.name.data,
+            phone=form.phone.data,
+            postcode=form.postcode.data,
+            address=form.address.data,
+            max_km=form.max_km.data,
+            weekly_capacity=form.weekly_capacity.data,
+            interest_ids=form.interests.data,
+            languages=form.languages.data,
+            organisation_ids=form.organisations.data,
+            skills=form.skills.data or "",
+            about=form.about.data or "",
+            paused_until=form.paused_until.data,
+        )
+        flash(_("Your details are saved."), "success")
+        return redirect(url_for("volunteers.profile"))
+    return render_template("volunteers/profile.html", form=form)
+
+
+@bp.route("/fravaer", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def away() -> str | BaseResponse:
+    profile = services.profile_of(current_user)
+    form = AwayPeriodForm()
+    if form.validate_on_submit():
+        try:
+            services.add_away_period(
+                current_user, form.start_date.data, form.end_date.data, _today()
+            )
+        except services.DateInPast:
+            form.start_date.errors.append(_("Choose today or a later date."))
+        else:
+            flash(_("The away period is saved."), "success")
+            return redirect(url_for("volunteers.away"))
+    return render_template("volunteers/away.html", form=form, periods=profile.away_periods)
+
+
+@bp.post("/fravaer/<int:period_id>/slet")
+@role_required(Role.VOLUNTEER)
+def remove_away(period_id: int) -> BaseResponse:
+    services.remove_away_period(current_user, period_id)
+    flash(_("The away period is removed."), "success")
+    return redirect(url_for("volunteers.away"))
+
+
+@bp.route("/tider", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def availability() -> str | BaseResponse:
+    profile = services.profile_of(current_user)
+    if request.method == "POST":
+        try:
+            slots = services.parse_slots(request.form.getlist("slot"))
+        except ValueError:
+            flash(_("Something in the form was wrong. Please try again."), "error")
+            return redirect(url_for("volunteers.availability"))
+        services.save_availability(current_user, slots)
+        flash(_("Your times are saved."), "success")
+        return redirect(url_for("volunteers.availability"))
+    return render_template(
+        "volunteers/availability.html",
+        profile=profile,
+        blocks=[(start, time(start), time(end)) for start, end in services.TIME_BLOCKS],
+        chosen=services.chosen_blocks(profile),
+    )
+
+
+@bp.get("/besoeg")
+@role_required(Role.VOLUNTEER)
+def visits() -> str:
+    return render_template(
+        "volunteers/visits.html",
+        overview=services.visits_page(current_user, utcnow()),
+        accepted_needs=services.accepted_need_ids(current_user),
+    )
+
+
+@bp.route("/aftaler/<int:assignment_id>/meld-fra", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def withdraw(assignment_id: int) -> str | BaseResponse:
+    assignment = services.own_assignment(current_user, assignment_id)
+    if request.method == "POST":
+        try:
+            services.withdraw(current_user, assignment_id, utcnow())
+        except services.NotAllowed:
+            flash(_("You are no longer part of this activity."), "error")
+        else:
+            flash(_("You have left the activity. The coordinator has been told."), "success")
+        return redirect(url_for("volunteers.visits"))
+    return render_template("volunteers/withdraw.html", assignment=assignment)
+
+
+@bp.route("/besoeg/<int:visit_id>/aflys", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def cancel_visit(visit_id: int) -> str | BaseResponse:
+    visit = services.own_visit(current_user, visit_id)
+    form = CancelVisitForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_visit(current_user, visit_id, form.reason.data, utcnow())
+        except services.NotAllowed:
+            flash(_("This visit cannot be cancelled any more."), "error")
+        else:
+            flash(_("The visit is cancelled. The coordinator has been told."), "success")
+        return redirect(url_for("volunteers.visits"))
+    return render_template("volunteers/cancel_visit.html", visit=visit, form=form)
+
+
+@bp.get("/kalender")
+@role_required(Role.VOLUNTEER)
+def calendar_page() -> str:
+    token = calendar.token_for(current_user)
+    feed_url = url_for("volunteers.calendar_feed", token=token, _external=True)
+    return render_template("volunteers/calendar.html", feed_url=feed_url)
+
+
+@bp.post("/kalender/nyt-link")
+@role_required(Role.VOLUNTEER)
+def renew_calendar() -> BaseResponse:
+    calendar.renew_token(current_user)
+    flash(_("You have a new calendar link. The old one no longer works."), "success")
+    return redirect(url_for("volunteers.calendar_page"))
+
+
+@bp.get("/kalender/<token>.ics")
+def calendar_feed(token: str) -> Response:
+    """No login: calendar apps cannot log in. The token is the secret."""
+    response = Response(calendar.feed(token, utcnow()), mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/mine-data")
+@login_required
+def my_data() -> str:
+    return render_template("volunteers/my_data.html")
+
+
+@bp.get("/mine-data.json")
+@login_required
+def export_json() -> Response:
+    data = gdpr.export(current_user, actor=current_user)
+    response = Response(
+        json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True),
+        mimetype="application/json",
+    )
+    response.headers["Content-Disposition"] = "attachment; filename=samskab-mine-data.json"
+    return response
+
+
+@bp.get("/mine-data/vis")
+@login_required
+def export_html() -> str:
+    return render_template(
+        "volunteers/export.html", data=gdpr.export(current_user, actor=current_user)
+    )
+
+
+@bp.route("/slet-konto", methods=["GET", "POST"])
+@login_required
+def delete_account() -> str | BaseResponse:
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            gdpr.delete_account(current_user, form.password.data, utcnow())
+        except gdpr.WrongPassword:
+            form.password.errors.append(_("The password is not correct."))
+        else:
+            logout_user()
+            flash(_("Your account and your personal data are deleted."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("volunteers/delete.html", form=form)

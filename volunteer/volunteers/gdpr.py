@@ -1,0 +1,194 @@
+"""The volunteer's GDPR rights: a copy of everything stored about them, and erasure.
+
+Both walk the whole schema (``db.metadata``) rather than a hand-kept list of tables, so a table
+added later that points at a user is exported and scrubbed without anyone remembering to.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+from werkzeug.security import check_password_hash
+
+from volunteer import audit
+from volunteer.auth.models import User, new_session_token
+from volunteer.centres.models import Visit, VisitState
+from volunteer.coordination.models import Assignment
+from volunteer.extensions import db
+from volunteer.needs.models import Occurrence
+from volunteer.notifications.models import OutboxMessage
+from volunteer.notifications.services import enqueue
+from volunteer.volunteers import services
+
+DELETED_NAME = "Slettet bruger"  # stored, not shown through gettext: it is data, like a name
+SCRUBBED = "[slettet]"
+# Secrets are not personal data worth handing out, and a leaked export must not unlock anything.
+SECRET_COLUMNS = {"password_hash", "session_token", "calendar_token"}
+# Too short to scrub safely: replacing them would damage unrelated text.
+MIN_SCRUB_LENGTH = 4
+
+
+class WrongPassword(Exception):
+    """The password did not match, so nothing was deleted."""
+
+
+def _references(table: Table, user: User) -> ColumnElement[bool] | None:
+    """A condition picking the rows of ``table`` that point at the user or their profile."""
+    conditions: list[ColumnElement[bool]] = []
+    profile_id = user.profile.id if user.profile else None
+    for fk in table.foreign_keys:
+        target = fk.column.table.name
+        if target == "users":
+            conditions.append(fk.parent == user.id)
+        elif target == "volunteer_profiles" and profile_id is not None:
+            conditions.append(fk.parent == profile_id)
+    if table.name == "users":
+        conditions.append(table.c.id == user.id)
+    elif table.name == "audit_events":
+        conditions.append(and_(table.c.object_type == "user", table.c.object_id == user.id))
+    elif table.name == "outbox_messages":
+        conditions.append(table.c.recipient_email == user.email)
+    return or_(*conditions) if conditions else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def export(user: User, *, actor: User) -> dict[str, list[dict[str, Any]]]:
+    """Every row in every table that references the user, keyed by table name. Audited; commits.
+
+    Secrets (password hash, session and calendar tokens) are left out.
+    """
+    data: dict[str, list[dict[str, Any]]] = {}
+    for table in db.metadata.sorted_tables:
+        condition = _references(table, user)
+        if condition is None:
+            continue
+        primary = list(table.primary_key.columns)
+        rows = db.session.execute(select(table).where(condition).order_by(*primary)).mappings()
+        found = [
+            {key: _plain(value) for key, value in row.items() if key not in SECRET_COLUMNS}
+            for row in rows
+        ]
+        if found:
+            data[table.name] = found
+    audit.record("gdpr.exported", "user", user.id, actor_id=actor.id)
+    db.session.commit()
+    return data
+
+
+def delete_account(user: User, password: str, now: datetime) -> None:
+    """Erase the user's personal data and keep anonymised history. Commits.
+
+    Checks the password first (WrongPassword: nothing happens). Then: current assignments are
+    ended and future visits cancelled, telling coordinators "a volunteer" has left; the profile
+    and its rows go; messages to the user go; the user row keeps its id (so assignments and
+    visits still count in statistics) but loses name, email, phone, password and sessions; and
+    every text in the database that still contains the name, email or phone is scrubbed.
+    """
+    if user.password_hash is None or not check_password_hash(user.password_hash, password):
+        raise WrongPassword
+    traces = [t for t in (user.name, user.email, user.phone) if t and len(t) >= MIN_SCRUB_LENGTH]
+    old_email = user.email
+
+    assignments = db.session.scalars(
+        select(Assignment).where(
+            Assignment.volunteer_id == user.id,
+            Assignment.state.in_(services.ACTIVE_ASSIGNMENT_STATES),
+        )
+    ).all()
+    withdrawn_visits = set()
+    for assignment in assignments:
+        for visit in services.end_assignment(assignment, now, volunteer_name=None):
+            withdrawn_visits.add(visit.id)
+    future_visits = db.session.scalars(
+        select(Visit)
+        .join(Visit.occurrence)
+        .where(
+            Visit.volunteer_id == user.id,
+            Visit.state == VisitState.SCHEDULED,
+            Occurrence.starts_at > now,
+        )
+    ).all()
+    for visit in future_visits:
+        visit.state = VisitState.CANCELLED
+        for coordinator in services.coordinators_of(visit.occurrence.need):
+            enqueue(
+                f"visit-cancelled:{visit.id}:{coordinator.id}",
+                coordinator,
+                "volunteer_visit_cancelled",
+                need=visit.occurrence.need,
+                visit=visit,
+                volunteer_name=None,
+                reason=None,
+            )
+    db.session.flush()
+
+    db.session.execute(
+        delete(OutboxMessage).where(
+            or_(OutboxMessage.recipient_id == user.id, OutboxMessage.recipient_email == old_email)
+        )
+    )
+    user.profile = None  # delete-orphan: the profile and its rows go
+    user.name = DELETED_NAME
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.phone = None
+    user.password_hash = None
+    user.active = False
+    user.deleted_at = now
+    user.session_token = new_session_token()
+    db.session.flush()
+    _scrub(traces)
+    audit.record(
+        "account.deleted",
+        "user",
+        user.id,
+        actor_id=user.id,
+        assignments_ended=len(assignments),
+        visits_cancelled=len(withdrawn_visits) + len(future_visits),
+    )
+    db.session.commit()
+
+
+def _scrub(traces: list[str]) -> None:
+    """Replace every remaining occurrence of the traces in every text column of every table."""
+    if not traces:
+        return
+    pattern = re.compile("|".join(re.escape(t) for t in traces), re.IGNORECASE)
+    for table in db.metadata.sorted_tables:
+        primary = list(table.primary_key.columns)
+        for column in table.columns:
+            if not isinstance(column.type, String | Text | JSON):
+                continue
+            as_text = cast(column, Text)
+            # SQLite's lower() folds ASCII only, so also look for the trace exactly as written.
+            matches = or_(
+                *(as_text.contains(t, autoescape=True) for t in traces),
+                *(func.lower(as_text).contains(t.lower(), autoescape=True) for t in traces),
+            )
+            rows = db.session.execute(select(*primary, column).where(matches)).all()
+            for *key, value in rows:
+                db.session.execute(
+                    update(table)
+                    .where(and_(*(c == k for c, k in zip(primary, key, strict=True))))
+                    .values({column.name: _replace(value, pattern)})
+                )
+    # The ORM may hold the old texts in memory; make it read the scrubbed ones.
+    db.session.expire_all()
+
+
+def _replace(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(SCRUBBED, value)
+    if isinstance(value, list):
+        return [_replace(v, pattern) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace(v, pattern) for k, v in value.items()}
+    return value
