@@ -72,6 +72,33 @@ def create_user(
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@click.group("match")
+def match_cli() -> None:
+    """Matching volunteers to needs."""
+
+
+@match_cli.command("run")
+@click.option("--organisation", required=True, help="Organisation (name or id).")
+@click.option("--dry-run", is_flag=True, help="Report what would be proposed; store nothing.")
+def match_run(organisation: str, dry_run: bool) -> None:
+    """Run the matching for an organisation's open needs and store proposals."""
+    from volunteer.coordination.matching import run_matching
+    from volunteer.db import utcnow
+
+    org = _find(Organisation, organisation)
+    run = run_matching(None, org.id, utcnow(), dry_run=dry_run)
+    click.echo(
+        f"{'Dry run: ' if dry_run else ''}{run.proposals} proposals for {run.needs} needs from "
+        f"{run.volunteers} volunteers ({run.status}, gap {run.gap:.4f}, {run.seconds:.2f} s); "
+        f"{len(run.unmatched)} needs still missing volunteers."
+    )
+
+
 def init_app(app: Flask) -> None:
+    from volunteer.scheduler import jobs_cli, scheduler_cli
+
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(match_cli)
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(jobs_cli)

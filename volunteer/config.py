@@ -48,6 +48,27 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+    # Email delivery. Without SMTP_HOST, dispatch writes messages to the log and marks them sent
+    # (development); they stay readable on the admin outbox page.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "SMTP_SSL": False,
+    "SMTP_TIMEOUT_S": 30,
+    "OUTBOX_BATCH_SIZE": 100,
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_BACKOFF_S": 120,  # doubles after every failed attempt: 2, 4, 8 … 128 min
+    "OUTBOX_CLAIM_S": 300,
+    "OUTBOX_MAX_BATCHES_PER_RUN": 20,
+    # Scheduler and jobs.
+    "SCHEDULER_MISFIRE_GRACE_S": 15 * 60,
+    "SCHEDULER_STANDBY_POLL_S": 15,
+    "SCHEDULER_LOCK_FILE": None,  # None → <sqlite database>.scheduler-lock
+    "VISIT_REMINDER_HOURS": (24,),  # e.g. (24, 2) for a second reminder two hours before
+    "RETENTION_SENT_OUTBOX_DAYS": 180,
+    "RETENTION_INACTIVE_YEARS": 3,
 }
 
 # Environment variable → config key. Values are strings; see ``_coerce`` for the typed ones.
@@ -59,12 +80,27 @@ ENV_VARS = {
     "SAMSKAB_SITE_URL": "SITE_URL",
     "SAMSKAB_MAIL_FROM": "MAIL_FROM",
     "SAMSKAB_DEBUG": "DEBUG",
+    "SAMSKAB_SMTP_HOST": "SMTP_HOST",
+    "SAMSKAB_SMTP_PORT": "SMTP_PORT",
+    "SAMSKAB_SMTP_USER": "SMTP_USER",
+    "SAMSKAB_SMTP_PASSWORD": "SMTP_PASSWORD",
+    "SAMSKAB_SMTP_STARTTLS": "SMTP_STARTTLS",
+    "SAMSKAB_SMTP_SSL": "SMTP_SSL",
+    "SAMSKAB_VISIT_REMINDER_HOURS": "VISIT_REMINDER_HOURS",
+    "SAMSKAB_SCHEDULER_LOCK_FILE": "SCHEDULER_LOCK_FILE",
+    "SAMSKAB_SCHEDULER_STANDBY_POLL_S": "SCHEDULER_STANDBY_POLL_S",
 }
+
+BOOLEAN_KEYS = {"DEBUG", "SMTP_STARTTLS", "SMTP_SSL"}
 
 
 def _coerce(key: str, value: str) -> Any:
-    if key == "DEBUG":
+    if key in BOOLEAN_KEYS:
         return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S"):
+        return int(value)
+    if key == "VISIT_REMINDER_HOURS":  # "24,2"
+        return tuple(int(hours) for hours in value.split(",") if hours.strip())
     return value
 
 

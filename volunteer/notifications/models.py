@@ -1,11 +1,13 @@
-"""The outbox: every email the system sends, written in the transaction that causes it."""
+"""The outbox (every email the system sends, written in the transaction that causes it) and the
+scheduler's health records (last run of every job, heartbeats)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
@@ -41,5 +43,45 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A dispatcher owns a pending row while claimed_until lies ahead; a dispatcher that dies
+    # mid-batch gives its rows back when the claim runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.dedup_key} {self.state}>"
+
+
+class JobRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+
+
+class JobRun(Base):
+    """The last run of one scheduled job: what the status page and `scheduler status` show."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (CheckConstraint(one_of("status", JobRunStatus), name="status"),)
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default=JobRunStatus.RUNNING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SchedulerHeartbeat(Base):
+    """One row per scheduler process: the active one (holding the lock) and hot standbys."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(120), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

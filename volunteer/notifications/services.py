@@ -1,25 +1,31 @@
-"""Putting messages in the outbox.
+"""Putting messages in the outbox, and what staff do with it.
 
 Callers add a message in the same transaction as the change that causes it; the unique
-``dedup_key`` makes a repeated call (a job run twice, a double click) a no-op. Delivery happens
-elsewhere. Until a delivery process is configured, committed messages are written to the log so
-that nothing is lost in development.
+``dedup_key`` makes a repeated call (a job run twice, two schedulers, a double click) a no-op.
+Delivery is ``volunteer.notifications.delivery.dispatch``, run by the scheduler; nothing here
+talks SMTP.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from jinja2 import TemplateNotFound
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from volunteer.auth.models import User
+from volunteer.auth.models import Role, User, organisation_members
 from volunteer.extensions import db
-from volunteer.notifications.models import OutboxMessage
+from volunteer.notifications.models import OutboxMessage, OutboxState
+from volunteer.volunteers.models import VolunteerProfile, organisation_volunteers
 
-log = logging.getLogger("samskab.outbox")
+
+class NotRetryable(Exception):
+    """Only a failed message can be sent again."""
 
 
 def enqueue(
@@ -27,10 +33,17 @@ def enqueue(
     recipient: User,
     template: str,
     subject: str | None = None,
+    *,
+    ics: str | None = None,
     **context: object,
 ) -> OutboxMessage:
-    """Render ``mail/<template>.txt`` (and ``.subject.txt``) in the recipient's language and
-    add it to the outbox. Returns the existing message when ``dedup_key`` was used before."""
+    """Render ``mail/<template>.txt`` (and ``.subject.txt``, and ``.html`` when it exists) in the
+    recipient's language and add it to the outbox, with an optional iCalendar attachment.
+
+    Returns the existing message when ``dedup_key`` was used before. The insert skips a key
+    another transaction wrote meanwhile (ON CONFLICT DO NOTHING), so concurrent jobs never fail
+    or duplicate. Does not commit: the message belongs to the caller's transaction.
+    """
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
     if existing is not None:
         return existing
@@ -38,34 +51,85 @@ def enqueue(
         context.setdefault("site_url", current_app.config["SITE_URL"].rstrip("/"))
         context.setdefault("recipient", recipient)
         body = render_template(f"mail/{template}.txt", **context)
+        try:
+            html: str | None = render_template(f"mail/{template}.html", **context)
+        except TemplateNotFound:
+            html = None
         if subject is None:
             subject = render_template(f"mail/{template}.subject.txt", **context).strip()
-    message = OutboxMessage(
-        dedup_key=dedup_key,
-        recipient_email=recipient.email,
-        recipient_id=recipient.id,
-        locale=recipient.locale,
-        subject=subject,
-        body_text=body,
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(OutboxMessage)
+        .values(
+            dedup_key=dedup_key,
+            recipient_email=recipient.email,
+            recipient_id=recipient.id,
+            locale=recipient.locale,
+            subject=subject,
+            body_text=body,
+            body_html=html,
+            ics=ics,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    db.session.add(message)
-    db.session.info.setdefault("outbox_new", []).append(message)
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
+    assert message is not None
     return message
 
 
-@event.listens_for(Session, "after_commit")
-def _log_committed_messages(session: Session) -> None:
-    """Development delivery: the message is safely stored, so show it in the log."""
-    for message in session.info.pop("outbox_new", []):
-        log.info(
-            "Outbox message %s to %s: %s\n%s",
-            message.dedup_key,
-            message.recipient_email,
-            message.subject,
-            message.body_text,
-        )
+def already_enqueued(dedup_key: str) -> bool:
+    """Whether a message with this key exists, so a job can skip work and count only news."""
+    return (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key))
+        is not None
+    )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop("outbox_new", None)
+def _visible_to(viewer: User) -> ColumnElement[bool] | None:
+    """Which messages a staff member may read: an admin all; a coordinator those to the people
+    of their own organisations (its coordinators and member volunteers) — mail is personal data.
+    None means no restriction."""
+    if viewer.role == Role.ADMIN:
+        return None
+    org_ids = [o.id for o in viewer.organisations]
+    colleagues = select(organisation_members.c.user_id).where(
+        organisation_members.c.organisation_id.in_(org_ids)
+    )
+    members = (
+        select(VolunteerProfile.user_id)
+        .join(organisation_volunteers, organisation_volunteers.c.profile_id == VolunteerProfile.id)
+        .where(organisation_volunteers.c.organisation_id.in_(org_ids))
+    )
+    return or_(OutboxMessage.recipient_id.in_(colleagues), OutboxMessage.recipient_id.in_(members))
+
+
+def messages(viewer: User, state: str | None = None, limit: int = 200) -> Sequence[OutboxMessage]:
+    """The newest messages the viewer may read, optionally in one state, for the outbox page."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    visible = _visible_to(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    return db.session.scalars(query).all()
+
+
+def message_for(viewer: User, message_id: int) -> OutboxMessage | None:
+    """One message, if the viewer may read it."""
+    query = select(OutboxMessage).where(OutboxMessage.id == message_id)
+    visible = _visible_to(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    return db.session.scalar(query)
+
+
+def retry(message: OutboxMessage, now: datetime) -> None:
+    """Give a failed message a fresh set of attempts, due at once. Commits."""
+    if message.state != OutboxState.FAILED:
+        raise NotRetryable
+    message.state = OutboxState.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.claimed_by = None
+    message.claimed_until = None
+    db.session.commit()

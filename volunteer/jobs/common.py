@@ -1,0 +1,55 @@
+"""What several jobs need: recipients, places, local days."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from volunteer.auth.models import Role, User, organisation_members
+from volunteer.extensions import db
+from volunteer.i18n import to_local
+from volunteer.needs.models import Need
+from volunteer.needs.services import local_to_utc
+
+# How many rows a job handles per transaction: big enough to be quick, small enough that a
+# failure halfway keeps most of the work.
+CHUNK = 200
+
+
+def reachable(users: Sequence[User]) -> list[User]:
+    """The users who may still get email: active and not deleted."""
+    return [u for u in users if u.is_active]
+
+
+def coordinators_of(organisation_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(organisation_members, organisation_members.c.user_id == User.id)
+            .where(
+                organisation_members.c.organisation_id == organisation_id,
+                User.role == Role.COORDINATOR,
+                User.active.is_(True),
+                User.deleted_at.is_(None),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def place_of(need: Need) -> str:
+    """Where it happens, as a line for an email: the centre, else the address or town."""
+    if need.centre is not None:
+        centre = need.centre
+        street = f"{centre.address}, " if centre.address else ""
+        return f"{centre.name}, {street}{centre.postcode} {centre.town}"
+    street = f"{need.address}, " if need.address else ""
+    return f"{street}{need.postcode} {need.town}"
+
+
+def local_day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
+    """Today in Copenhagen and its first and last instant in UTC (23 or 25 hours around DST)."""
+    today = to_local(now).date()
+    return today, local_to_utc(today, time(0)), local_to_utc(today + timedelta(days=1), time(0))

@@ -1,0 +1,71 @@
+"""Invitation expiry: an invitation nobody answered in time frees its slot for the next one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.extensions import db
+from volunteer.jobs.common import coordinators_of
+from volunteer.needs.signup import offer_next
+from volunteer.notifications.services import enqueue
+
+
+def expire_invitations(app: Flask, now: datetime) -> dict[str, int]:
+    """Move invitations whose ``invite_expires_at`` has passed from ``invited`` to ``expired``,
+    tell the volunteer (kindly) and the need's coordinators, and offer the slot to the next
+    volunteer on the waiting list (``offer_next``).
+
+    One transaction per invitation. The move is a conditional UPDATE (still invited, still
+    expired), so an invitation accepted a moment before the job gets to it is left alone.
+    """
+    due = db.session.scalars(
+        select(Assignment.id)
+        .where(
+            Assignment.state == AssignmentState.INVITED,
+            Assignment.invite_expires_at <= now,
+        )
+        .order_by(Assignment.invite_expires_at, Assignment.id)
+    ).all()
+    expired = offered = 0
+    for assignment_id in due:
+        moved = db.session.execute(
+            update(Assignment)
+            .where(
+                Assignment.id == assignment_id,
+                Assignment.state == AssignmentState.INVITED,
+                Assignment.invite_expires_at <= now,
+            )
+            .values(state=AssignmentState.EXPIRED)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            db.session.rollback()
+            continue
+        assignment = db.session.get(Assignment, assignment_id, populate_existing=True)
+        assert assignment is not None
+        need = assignment.need
+        if assignment.volunteer.is_active:
+            enqueue(
+                f"invitation-expired:{assignment.id}:volunteer",
+                assignment.volunteer,
+                "invitation_expired",
+                need=need,
+                assignment=assignment,
+            )
+        for coordinator in coordinators_of(need.organisation_id):
+            enqueue(
+                f"invitation-expired:{assignment.id}:coordinator:{coordinator.id}",
+                coordinator,
+                "invitation_expired_coordinator",
+                need=need,
+                assignment=assignment,
+            )
+        if offer_next(need, now) is not None:
+            offered += 1
+        db.session.commit()
+        expired += 1
+    return {"expired": expired, "offered": offered}

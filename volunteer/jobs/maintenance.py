@@ -1,0 +1,109 @@
+"""Housekeeping: the occurrence horizon and data retention."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from volunteer import audit
+from volunteer.auth.models import Role, User, new_session_token
+from volunteer.extensions import db
+from volunteer.i18n import to_local
+from volunteer.needs.models import Need, NeedStatus, Occurrence
+from volunteer.needs.services import refresh_next_dates, sync_occurrences
+from volunteer.notifications.models import OutboxMessage, OutboxState
+
+log = logging.getLogger("samskab.jobs")
+
+
+def occurrence_horizon(app: Flask, now: datetime) -> dict[str, int]:
+    """Keep every open or filled need's occurrences generated up to the horizon
+    (``sync_occurrences``), one transaction per need."""
+    today = to_local(now).date()
+    before = db.session.scalar(select(func.count()).select_from(Occurrence)) or 0
+    need_ids = db.session.scalars(
+        select(Need.id).where(Need.status.in_((NeedStatus.OPEN, NeedStatus.FILLED)))
+    ).all()
+    for need_id in need_ids:
+        need = db.session.get(Need, need_id)
+        assert need is not None
+        sync_occurrences(need, today)
+        db.session.commit()
+    after = db.session.scalar(select(func.count()).select_from(Occurrence)) or 0
+    return {"needs": len(need_ids), "occurrences_added": max(0, after - before)}
+
+
+def next_dates(app: Flask, now: datetime) -> dict[str, int]:
+    """Move each need's ``next_starts_at`` past dates that have begun, so the public list
+    (which sorts and filters on it) stays right between horizon runs."""
+    changed = refresh_next_dates(now)
+    db.session.commit()
+    return {"needs": changed}
+
+
+def retention(app: Flask, now: datetime, dry_run: bool = False) -> dict[str, int]:
+    """Forget what Samskab no longer needs.
+
+    - Sent outbox messages older than RETENTION_SENT_OUTBOX_DAYS (180) are deleted.
+    - Accounts without a login (or, never logged in, created) for RETENTION_INACTIVE_YEARS (3)
+      are anonymised, never deleted: visits and assignments stay for the statistics, the
+      person does not. Administrators are left alone, so nobody locks the service out.
+      Their outbox messages go too, as they carry name and address.
+
+    With ``dry_run`` nothing changes; the counts say what would. Logs what it did.
+    """
+    config = app.config
+    old_sent = (
+        OutboxMessage.state == OutboxState.SENT,
+        OutboxMessage.sent_at < now - timedelta(days=config["RETENTION_SENT_OUTBOX_DAYS"]),
+    )
+    inactive_since = now - timedelta(days=365 * config["RETENTION_INACTIVE_YEARS"])
+    inactive = db.session.scalars(
+        select(User).where(
+            User.deleted_at.is_(None),
+            User.role != Role.ADMIN,
+            func.coalesce(User.last_login_at, User.created_at) < inactive_since,
+        )
+    ).all()
+    messages = (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*old_sent)) or 0
+    )
+    summary = {"outbox_deleted": messages, "users_anonymised": len(inactive)}
+    if dry_run:
+        log.info("Retention dry run, would do: %s", summary)
+        return summary
+    db.session.execute(delete(OutboxMessage).where(*old_sent))
+    for user in inactive:
+        anonymise(user, now)
+    db.session.commit()
+    log.info("Retention: %s", summary)
+    return summary
+
+
+def anonymise(user: User, now: datetime) -> None:
+    """Strip an account of everything that identifies the person; keep the row so history and
+    statistics stay whole. Does not commit."""
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_id == user.id))
+    user.email = f"anonymised-{user.id}@samskab.invalid"
+    user.name = "Anonym"
+    user.phone = None
+    user.password_hash = None
+    user.active = False
+    user.deleted_at = now
+    user.session_token = new_session_token()
+    user.organisations.clear()
+    user.centres.clear()
+    if user.profile is not None:
+        profile = user.profile
+        profile.address = None
+        profile.about = ""
+        profile.skills = ""
+        profile.child_cert_checked_on = None
+        profile.child_cert_valid_until = None
+        profile.child_cert_checked_by_id = None
+        profile.availability.clear()
+        profile.away_periods.clear()
+    audit.record("account.anonymised", "user", user.id, actor_id=None, reason="retention")

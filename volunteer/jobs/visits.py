@@ -1,0 +1,128 @@
+"""Jobs about visits: reminders before them, follow-up when nobody confirmed them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from volunteer.auth.models import User
+from volunteer.centres.models import Visit, VisitState
+from volunteer.extensions import db
+from volunteer.jobs.common import CHUNK, coordinators_of, place_of, reachable
+from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.notifications.ics import visit_calendar
+from volunteer.notifications.models import OutboxMessage
+from volunteer.notifications.services import already_enqueued, enqueue
+
+# Visits unconfirmed for longer than this are left to the coordinators' reports.
+FOLLOW_UP_WINDOW = timedelta(days=14)
+
+
+def _not_enqueued(prefix: str, suffix: str):  # type: ignore[no-untyped-def]
+    """SQL: no outbox row has the key ``prefix<visit id>suffix`` yet (keeps reruns cheap)."""
+    key = literal(prefix) + cast(Visit.id, String) + literal(suffix)
+    return ~exists().where(OutboxMessage.dedup_key == key)
+
+
+def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
+    """Remind volunteers of their visits VISIT_REMINDER_HOURS before (default 24 h; e.g.
+    (24, 2) adds a second reminder).
+
+    Everything is re-checked at run time, because a job can run late: the visit is still
+    scheduled, its occurrence not cancelled, the volunteer active and not deleted. A visit that
+    has started is never reminded of. Each lead covers the visits between it and the next
+    shorter lead, so a visit booked two hours ahead gets only the short reminder. The dedup key
+    ``visit-reminder:<visit>:<lead>h`` makes reruns send nothing twice.
+    """
+    leads = sorted(set(app.config["VISIT_REMINDER_HOURS"]), reverse=True)
+    counts: Counter[str] = Counter()
+    for index, lead in enumerate(leads):
+        shorter = leads[index + 1] if index + 1 < len(leads) else 0
+        due = (
+            select(Visit)
+            .join(Visit.occurrence)
+            .join(Occurrence.need)
+            .join(Visit.volunteer)
+            .options(
+                contains_eager(Visit.occurrence).contains_eager(Occurrence.need),
+                contains_eager(Visit.volunteer),
+                joinedload(Visit.occurrence, Occurrence.need, Need.centre),
+            )
+            .where(
+                Visit.state == VisitState.SCHEDULED,
+                Occurrence.status == OccurrenceStatus.SCHEDULED,
+                Occurrence.starts_at > now + timedelta(hours=shorter),
+                Occurrence.starts_at <= now + timedelta(hours=lead),
+                User.active.is_(True),
+                User.deleted_at.is_(None),
+                _not_enqueued("visit-reminder:", f":{lead}h"),
+            )
+            .order_by(Occurrence.starts_at, Visit.id)
+        )
+        for number, visit in enumerate(db.session.scalars(due).unique(), start=1):
+            enqueue(
+                f"visit-reminder:{visit.id}:{lead}h",
+                visit.volunteer,
+                "visit_reminder",
+                ics=visit_calendar(visit, now),
+                visit=visit,
+                occurrence=visit.occurrence,
+                need=visit.occurrence.need,
+                place=place_of(visit.occurrence.need),
+                hours=lead,
+            )
+            counts[f"reminders_{lead}h"] += 1
+            if number % CHUNK == 0:
+                db.session.commit()
+        db.session.commit()
+    return {f"reminders_{lead}h": counts[f"reminders_{lead}h"] for lead in leads}
+
+
+def visit_followups(app: Flask, now: datetime) -> dict[str, int]:
+    """Ask the centre staff (or, for needs without a centre, the organisation's coordinators)
+    once to confirm a visit that is still ``scheduled`` more than 24 hours after it ended.
+
+    Visits that ended more than 14 days ago are left alone, so a first run on old data does not
+    flood anyone.
+    """
+    due = (
+        select(Visit)
+        .join(Visit.occurrence)
+        .options(
+            contains_eager(Visit.occurrence).joinedload(Occurrence.need).joinedload(Need.centre),
+            joinedload(Visit.volunteer),
+        )
+        .where(
+            Visit.state == VisitState.SCHEDULED,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+            Occurrence.ends_at <= now - timedelta(hours=24),
+            Occurrence.ends_at > now - FOLLOW_UP_WINDOW,
+        )
+        .order_by(Occurrence.starts_at, Visit.id)
+    )
+    visits = messages = 0
+    # Counted: visits still unconfirmed; messages: those written by this run.
+    for visit in db.session.scalars(due).unique():
+        need = visit.occurrence.need
+        staff = reachable(need.centre.staff) if need.centre is not None else []
+        for person in staff or coordinators_of(need.organisation_id):
+            key = f"visit-followup:{visit.id}:{person.id}"
+            if already_enqueued(key):
+                continue
+            enqueue(
+                key,
+                person,
+                "visit_followup",
+                visit=visit,
+                occurrence=visit.occurrence,
+                need=need,
+                place=place_of(need),
+            )
+            messages += 1
+        visits += 1
+    db.session.commit()
+    return {"visits": visits, "messages": messages}

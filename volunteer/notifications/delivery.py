@@ -1,0 +1,273 @@
+"""Delivering the outbox: claim a batch, send it over one SMTP connection, record each outcome.
+
+A message is marked sent only after the SMTP server accepted it, and the mark is committed at
+once, so a crash loses nothing (at worst a message the server had accepted is sent again after
+its claim runs out). Claims keep two dispatchers from sending the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any, NamedTuple, Protocol
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from volunteer.extensions import db
+from volunteer.notifications.models import OutboxMessage, OutboxState
+
+log = logging.getLogger("samskab.outbox")
+
+SUMMARY_KEYS = ("claimed", "sent", "retry", "failed", "deferred", "connection_errors")
+
+
+class _Pending(NamedTuple):
+    id: int
+    dedup_key: str
+    attempts: int
+    email: EmailMessage
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class LogTransport:
+    """Development delivery (no SMTP host configured): the message goes to the log."""
+
+    def send(self, message: EmailMessage) -> None:
+        body = message.get_body(("plain",))
+        log.info(
+            "Outbox message to %s: %s\n%s",
+            message["To"],
+            message["Subject"],
+            body.get_content() if body is not None else "",
+        )
+
+
+class SMTPTransport:
+    """One SMTP connection; ``send`` returns only when the server accepted the message."""
+
+    def __init__(self, connection: smtplib.SMTP) -> None:
+        self.connection = connection
+
+    def send(self, message: EmailMessage) -> None:
+        self.connection.send_message(message)
+
+
+@contextmanager
+def transport(config: Any) -> Iterator[Transport]:
+    """The configured transport, connected (and logged in) for one batch."""
+    if not config.get("SMTP_HOST"):
+        yield LogTransport()
+        return
+    host, port, timeout = config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_TIMEOUT_S"]
+    connection: smtplib.SMTP
+    if config["SMTP_SSL"]:
+        connection = smtplib.SMTP_SSL(host, port, timeout=timeout)
+    else:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        if config["SMTP_STARTTLS"] and not config["SMTP_SSL"]:
+            connection.starttls()
+        if config.get("SMTP_USER"):
+            connection.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+        yield SMTPTransport(connection)
+    finally:
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+
+def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
+    """The MIME message: plain text, an HTML alternative, and the .ics as an attachment.
+
+    The Message-ID is derived from the outbox row, so a retried delivery carries the same id
+    and receiving servers can tell it is the same message.
+    """
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "samskab.invalid"
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.recipient_email
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
+    email["Content-Language"] = message.locale
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    if message.ics:
+        email.add_attachment(
+            message.ics, subtype="calendar", filename="samskab.ics", params={"method": "PUBLISH"}
+        )
+    return email
+
+
+def claim(worker: str, now: datetime, limit: int) -> list[int]:
+    """Claim up to ``limit`` due pending messages for ``worker`` and commit; returns their ids.
+
+    On PostgreSQL the candidates are selected FOR UPDATE SKIP LOCKED, so a second dispatcher
+    passes over rows being claimed instead of waiting for them. The UPDATE repeats the
+    conditions, so on SQLite (one writer at a time, no row locks) a row another dispatcher
+    claimed in between is not taken again. Rows whose claim ran out (a dispatcher died) are
+    claimable again. (The candidates are a separate statement: as a LIMIT subquery inside the
+    UPDATE, PostgreSQL may evaluate it more than once and claim more than ``limit`` rows.)
+    """
+    claimable = (
+        OutboxMessage.state == OutboxState.PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+    due = (
+        select(OutboxMessage.id)
+        .where(*claimable)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    candidates = db.session.scalars(due).all()
+    if not candidates:
+        db.session.commit()
+        return []
+    lease = timedelta(seconds=current_app.config["OUTBOX_CLAIM_S"])
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), *claimable)
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.claimed_by == worker, OutboxMessage.state == OutboxState.PENDING)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _finish(message_id: int, worker: str, **values: Any) -> None:
+    """Record one outcome, only while the claim is still ours, and commit it at once."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _record_failure(pending: _Pending, worker: str, now: datetime, error: str) -> str:
+    """One more failed attempt: back off exponentially, or give up after the last attempt."""
+    config = current_app.config
+    attempts = pending.attempts + 1
+    if attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+        state = OutboxState.FAILED
+        log.warning("Outbox message %s failed for good: %s", pending.dedup_key, error)
+    else:
+        state = OutboxState.PENDING
+    delay = timedelta(seconds=config["OUTBOX_BACKOFF_S"] * 2 ** (attempts - 1))
+    _finish(
+        pending.id,
+        worker,
+        state=state,
+        attempts=attempts,
+        next_attempt_at=now + delay,
+        last_error=error[:2000],
+    )
+    return "failed" if state == OutboxState.FAILED else "retry"
+
+
+def release(worker: str, error: str) -> None:
+    """Give claimed rows back untouched (the server could not be reached: not their fault)."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None, last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def deliver_batch(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]:
+    """Send the claimed messages over one connection; count sent / retry / failed / deferred."""
+    config = current_app.config
+    outcome: Counter[str] = Counter()
+    # Built up front: each outcome commits, which would expire ORM objects and cost a reload.
+    batch = [
+        _Pending(m.id, m.dedup_key, m.attempts, build_email(m, config["MAIL_FROM"]))
+        for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        )
+    ]
+    try:
+        with transport(config) as wire:
+            for pending in batch:
+                try:
+                    wire.send(pending.email)
+                except smtplib.SMTPServerDisconnected as exc:
+                    outcome[_record_failure(pending, worker, now, f"disconnected: {exc}")] += 1
+                    break
+                except smtplib.SMTPException as exc:
+                    outcome[_record_failure(pending, worker, now, _describe(exc))] += 1
+                    continue
+                _finish(pending.id, worker, state=OutboxState.SENT, sent_at=now, last_error=None)
+                outcome["sent"] += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        # Connecting, TLS or login failed, or the connection broke: the rows stay pending.
+        log.warning("SMTP server unavailable: %s", exc)
+        outcome["connection_errors"] += 1
+    remaining = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.claimed_by == worker)
+    )
+    if remaining:
+        release(worker, "not sent: the SMTP server could not be reached")
+        outcome["deferred"] += remaining
+    return outcome
+
+
+def _describe(exc: smtplib.SMTPException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{rcpt}: {code} {reply.decode(errors='replace')}"
+            for rcpt, (code, reply) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        error = exc.smtp_error
+        text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+        return f"{exc.smtp_code} {text}"
+    return str(exc) or type(exc).__name__
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def dispatch(now: datetime, max_batches: int | None = None) -> dict[str, int]:
+    """Deliver due pending messages, a batch per connection, until none are due, the server is
+    unreachable, or ``max_batches`` (default OUTBOX_MAX_BATCHES_PER_RUN) is reached."""
+    config = current_app.config
+    max_batches = max_batches or config["OUTBOX_MAX_BATCHES_PER_RUN"]
+    worker = new_worker_id()
+    totals: Counter[str] = Counter()
+    for _ in range(max_batches):
+        ids = claim(worker, now, config["OUTBOX_BATCH_SIZE"])
+        if not ids:
+            break
+        totals["claimed"] += len(ids)
+        totals.update(deliver_batch(ids, worker, now))
+        if totals["connection_errors"]:
+            break
+    return {key: totals[key] for key in SUMMARY_KEYS}
