@@ -46,8 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
 
-    from volunteer import cli, errors
+    from volunteer import cli, errors, urls
 
+    urls.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     return app
@@ -60,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.coordination.views import bp as coordination_bp
     from volunteer.main.views import bp as main_bp
     from volunteer.needs.views import bp as needs_bp
+    from volunteer.notifications.views import bp as notifications_bp
     from volunteer.volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
@@ -69,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordination_bp, url_prefix="/koordinator")
     app.register_blueprint(centres_bp, url_prefix="/center")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notifications_bp, url_prefix="/admin")
 
 
 def _configure_logging(app: Flask) -> None:

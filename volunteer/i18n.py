@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_day_names
 from flask import Flask, current_app, session
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -75,6 +76,40 @@ def week_number(value: date | datetime) -> str:
     return gettext("week %(number)d", number=value.isocalendar().week)
 
 
+def km(value: float) -> str:
+    """A distance with one decimal, in the locale's notation: '2,3 km' / '2.3 km'."""
+    return gettext("%(km)s km", km=format_decimal(value, format="#,##0.0"))
+
+
+def match_reasons(codes: list[list[Any]] | None) -> str:
+    """A match's reason codes (from the matching engine) as one readable line."""
+    parts = []
+    for code, params in codes or []:
+        if code == "distance":
+            parts.append(gettext("%(distance)s away", distance=km(params["km"])))
+        elif code == "free":
+            separator = "." if str(get_locale()) == "da" else ":"
+            parts.append(
+                gettext(
+                    "free %(weekday)s %(start)s–%(end)s",
+                    weekday=weekday_name(params["weekday"]),
+                    start=params["start"].replace(":", separator),
+                    end=params["end"].replace(":", separator),
+                )
+            )
+        elif code == "interest":
+            parts.append(gettext("likes %(activity)s", activity=params["activity"]))
+        elif code == "language":
+            parts.append(gettext("speaks %(languages)s", languages=", ".join(params["languages"])))
+        elif code == "certificate":
+            parts.append(gettext("has a valid child certificate"))
+        elif code == "continuity":
+            parts.append(gettext("already does this"))
+        elif code == "manual":
+            parts.append(gettext("chosen by the coordinator"))
+    return " · ".join(parts)
+
+
 def timestamp(value: datetime) -> str:
     """A full local timestamp for records: '27.11.2026 11.05'."""
     return f"{short_date(value)} {clock(value)}"
@@ -122,6 +157,8 @@ def init_app(app: Flask) -> None:
         clock=clock,
         week_number=week_number,
         timestamp=timestamp,
+        km=km,
+        match_reasons=match_reasons,
         weekday_name=weekday_name,
         need_status=_label("need"),
         assignment_state=_label("assignment"),

@@ -59,10 +59,10 @@ def test_last_date_cannot_be_before_first_date(app):
     )
 
 
-def test_weekly_needs_need_a_weekday_and_one_off_needs_have_none(app):
+def test_every_need_has_a_weekday_from_monday_to_sunday(app):
     org, activity = factories.organisation(), factories.activity_type()
     _fails(lambda: factories.need(org, activity, weekday=None))
-    _fails(lambda: factories.need(org, activity, schedule="once", weekday=2))
+    _fails(lambda: factories.need(org, activity, weekday=7))
 
 
 def test_unknown_need_status_is_refused(app):

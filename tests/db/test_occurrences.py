@@ -83,9 +83,7 @@ def test_first_and_last_dates_bound_the_occurrences(app):
 
 def test_a_one_off_need_has_one_occurrence(app):
     org, activity = factories.organisation(), factories.activity_type()
-    need = factories.need(
-        org, activity, schedule="once", weekday=None, first_date=date(2026, 12, 12)
-    )
+    need = factories.need(org, activity, schedule="once", weekday=5, first_date=date(2026, 12, 12))
     sync_occurrences(need, date(2026, 11, 27))
     sync_occurrences(need, date(2026, 11, 27))
     db.session.commit()

@@ -59,13 +59,9 @@ class Need(Base):
         CheckConstraint("slots > 0", name="slots_positive"),
         CheckConstraint("end_time > start_time", name="end_after_start"),
         CheckConstraint("last_date IS NULL OR last_date >= first_date", name="last_after_first"),
-        CheckConstraint(
-            "(schedule = 'once' AND weekday IS NULL) "
-            "OR (schedule = 'weekly' AND weekday IS NOT NULL AND weekday BETWEEN 0 AND 6)",
-            name="weekday_matches_schedule",
-        ),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="point"),
-        Index("ix_needs_status_first_date", "status", "first_date"),
+        Index("ix_needs_status_next_starts_at", "status", "next_starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +88,9 @@ class Need(Base):
     lat: Mapped[float]
     lon: Mapped[float]
     schedule: Mapped[str] = mapped_column(String(10), default=Schedule.ONCE)
-    weekday: Mapped[int | None] = mapped_column(Integer)
+    # The weekday of every occurrence (for a one-off need, its date's): what filters and the
+    # matching use, the same way for both kinds of schedule.
+    weekday: Mapped[int] = mapped_column(Integer)
     start_time: Mapped[time] = mapped_column(Time)
     end_time: Mapped[time] = mapped_column(Time)
     first_date: Mapped[date] = mapped_column(Date)
@@ -104,6 +102,9 @@ class Need(Base):
     status: Mapped[str] = mapped_column(String(10), default=NeedStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The next scheduled date, kept with the occurrences (sync_occurrences) and refreshed by the
+    # scheduler as dates pass, so the public list can sort and count without a subquery per need.
+    next_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

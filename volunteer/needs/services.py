@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
 import holidays
-from sqlalchemy import Select, func, select
+import numpy as np
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from matching.geo import DISTANCE_SLACK_KM, haversine_np
+from volunteer import geo
+from volunteer.admin.models import ActivityType
 from volunteer.centres.models import Visit
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
@@ -58,6 +64,7 @@ def sync_occurrences(need: Need, today: date, weeks: int = HORIZON_WEEKS) -> Non
     Does not commit.
     """
     until = today + timedelta(weeks=weeks)
+    now_floor = local_to_utc(today, time(0))
     wanted = {
         local_to_utc(day, need.start_time): local_to_utc(day, need.end_time)
         for day in occurrence_dates(need, today, until)
@@ -85,10 +92,30 @@ def sync_occurrences(need: Need, today: date, weeks: int = HORIZON_WEEKS) -> Non
             occurrence.status = OccurrenceStatus.CANCELLED
         else:
             db.session.delete(occurrence)
-    for starts_at, ends_at in wanted.items():
-        if starts_at not in existing:
-            db.session.add(Occurrence(need=need, starts_at=starts_at, ends_at=ends_at))
+    added = [
+        Occurrence(need=need, starts_at=starts_at, ends_at=ends_at)
+        for starts_at, ends_at in wanted.items()
+        if starts_at not in existing
+    ]
+    db.session.add_all(added)
     db.session.flush()
+    # Volunteers who have taken the need are expected at the new dates too.
+    accepted = db.session.scalars(
+        select(Assignment).where(
+            Assignment.need_id == need.id, Assignment.state == AssignmentState.ACCEPTED
+        )
+    ).all()
+    for assignment in accepted:
+        for occurrence in added:
+            db.session.add(
+                Visit(
+                    occurrence_id=occurrence.id,
+                    volunteer_id=assignment.volunteer_id,
+                    assignment_id=assignment.id,
+                )
+            )
+    db.session.flush()
+    need.next_starts_at = next_start(need.id, now_floor)
 
 
 @dataclass(frozen=True)
@@ -135,23 +162,154 @@ def cards_for(needs: Iterable[Need], now: datetime) -> list[NeedCard]:
     return [NeedCard(n, next_starts.get(n.id), accepted.get(n.id, 0)) for n in needs]
 
 
-def open_needs_query(now: datetime) -> Select[tuple[Need]]:
-    """Open needs that still have a date ahead, soonest first, with what the list shows loaded."""
-    next_start = (
-        select(func.min(Occurrence.starts_at))
-        .where(
-            Occurrence.need_id == Need.id,
+def next_start(need_id: int, now: datetime) -> datetime | None:
+    """The need's next scheduled date from ``now``."""
+    return db.session.scalar(
+        select(func.min(Occurrence.starts_at)).where(
+            Occurrence.need_id == need_id,
             Occurrence.starts_at >= now,
             Occurrence.status == OccurrenceStatus.SCHEDULED,
         )
-        .correlate(Need)
-        .scalar_subquery()
     )
+
+
+def refresh_next_dates(now: datetime) -> int:
+    """Move ``next_starts_at`` on for needs whose next date has passed. Returns how many
+    changed. Does not commit (the scheduler's job does)."""
+    stale = db.session.scalars(
+        select(Need).where(Need.next_starts_at.is_not(None), Need.next_starts_at < now)
+    ).all()
+    for need in stale:
+        need.next_starts_at = next_start(need.id, now)
+    db.session.flush()
+    return len(stale)
+
+
+def open_needs_query(now: datetime) -> Select[tuple[Need]]:
+    """Open needs that still have a date ahead, soonest first, with what the list shows loaded."""
     return (
         select(Need)
-        .where(Need.status == NeedStatus.OPEN, next_start.is_not(None))
+        .where(Need.status == NeedStatus.OPEN, Need.next_starts_at.is_not(None))
         .options(joinedload(Need.activity_type), joinedload(Need.centre))
-        .order_by(next_start, Need.id)
+        .order_by(Need.next_starts_at, Need.id)
+    )
+
+
+TIMES_OF_DAY = {
+    "morgen": (time(0), time(12)),
+    "eftermiddag": (time(12), time(17)),
+    "aften": (time(17), time(23, 59, 59)),
+}
+
+
+@dataclass(frozen=True)
+class NeedFilters:
+    text: str = ""
+    activity: str = ""
+    local_area_id: int | None = None
+    weekday: int | None = None
+    time_of_day: str = ""
+    near: geo.Postcode | None = None
+    km: float = 10.0
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    cards: list[NeedCard]
+    total: int
+    page: int
+    pages: int
+    km_by_need: dict[int, float]
+
+
+def _like(column: Any, text: str) -> Any:
+    return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def search_open_needs(filters: NeedFilters, now: datetime, page: int, per_page: int) -> SearchPage:
+    """One page of open needs matching ``filters``: soonest first, or nearest first when a
+    postcode is given (only those within ``km``). A fixed number of queries per page."""
+    conditions: list[Any] = []
+    if filters.text:
+        conditions.append(
+            or_(
+                _like(Need.title, filters.text),
+                _like(Need.description, filters.text),
+                _like(Need.town, filters.text),
+            )
+        )
+    if filters.activity:
+        conditions.append(
+            Need.activity_type_id
+            == select(ActivityType.id)
+            .where(ActivityType.code == filters.activity)
+            .scalar_subquery()
+        )
+    if filters.local_area_id is not None:
+        conditions.append(Need.local_area_id == filters.local_area_id)
+    if filters.weekday is not None:
+        conditions.append(Need.weekday == filters.weekday)
+    if filters.time_of_day in TIMES_OF_DAY:
+        start, end = TIMES_OF_DAY[filters.time_of_day]
+        conditions.append(and_(Need.start_time >= start, Need.start_time < end))
+    page = max(page, 1)
+    if filters.near is None:
+        # Counted on the needs table alone: the list query's joins would make it scan more.
+        total = db.session.scalar(
+            select(func.count(Need.id)).where(
+                Need.status == NeedStatus.OPEN, Need.next_starts_at.is_not(None), *conditions
+            )
+        )
+        pages = max(1, math.ceil(total / per_page))
+        page = min(page, pages)
+        needs = db.session.scalars(
+            open_needs_query(now).where(*conditions).limit(per_page).offset((page - 1) * per_page)
+        ).unique()
+        return SearchPage(cards_for(needs, now), total, page, pages, {})
+    return _search_near(filters, conditions, now, page, per_page)
+
+
+def _search_near(
+    filters: NeedFilters, conditions: list[Any], now: datetime, page: int, per_page: int
+) -> SearchPage:
+    origin = filters.near
+    assert origin is not None
+    # A bounding box in SQL narrows the rows; the exact great-circle distance decides.
+    dlat = filters.km / 111.0 + 0.01
+    dlon = filters.km / (111.0 * math.cos(math.radians(origin.lat))) + 0.01
+    rows = db.session.execute(
+        select(Need.id, Need.lat, Need.lon).where(
+            Need.status == NeedStatus.OPEN,
+            Need.next_starts_at.is_not(None),
+            Need.lat.between(origin.lat - dlat, origin.lat + dlat),
+            Need.lon.between(origin.lon - dlon, origin.lon + dlon),
+            *conditions,
+        )
+    ).all()
+    if rows:
+        ids_, lats, lons = (np.array(column) for column in zip(*rows, strict=True))
+        kms = haversine_np(origin.lat, origin.lon, lats, lons)
+        keep = kms <= filters.km + DISTANCE_SLACK_KM
+        order = np.lexsort((ids_[keep], kms[keep]))
+        distances = list(zip(kms[keep][order].tolist(), ids_[keep][order].tolist(), strict=True))
+    else:
+        distances = []
+    total = len(distances)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(page, pages)
+    chosen = distances[(page - 1) * per_page : page * per_page]
+    ids = [need_id for _, need_id in chosen]
+    loaded = {
+        n.id: n
+        for n in db.session.scalars(
+            select(Need)
+            .where(Need.id.in_(ids))
+            .options(joinedload(Need.activity_type), joinedload(Need.centre))
+        ).unique()
+    }
+    needs = [loaded[i] for i in ids]
+    return SearchPage(
+        cards_for(needs, now), total, page, pages, {need_id: km for km, need_id in chosen}
     )
 
 

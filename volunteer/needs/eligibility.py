@@ -1,0 +1,75 @@
+"""Who may take which need: the web app's adapter to the matching engine's feasibility rules.
+
+The same rules decide what the need page says to a volunteer and what the matching proposes,
+because both go through ``matching`` with the dataclasses built here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import matching
+from volunteer.auth.models import Role, User
+from volunteer.needs.models import Need, NeedStatus
+from volunteer.volunteers.models import VolunteerProfile
+
+CHILD_CERTIFICATE = "child"
+
+
+def need_weekly(need: Need) -> matching.Weekly:
+    return matching.Weekly(weekday=need.weekday, start=need.start_time, end=need.end_time)
+
+
+def to_matching_need(need: Need, slots: int | None = None) -> matching.Need:
+    return matching.Need(
+        id=str(need.id),
+        lat=need.lat,
+        lon=need.lon,
+        when=need_weekly(need),
+        slots=need.slots if slots is None else slots,
+        activity=need.activity_type.code,
+        requires=frozenset({CHILD_CERTIFICATE} if need.requires_child_certificate else ()),
+        languages=frozenset(need.languages or ()),
+    )
+
+
+def to_matching_volunteer(
+    profile: VolunteerProfile, on: date, capacity: int | None = None
+) -> matching.Volunteer:
+    """The volunteer as the engine sees them on ``on`` (a certificate counts only while valid)."""
+    return matching.Volunteer(
+        id=str(profile.user_id),
+        lat=profile.lat,
+        lon=profile.lon,
+        max_km=profile.max_km,
+        availability=tuple(
+            matching.Weekly(weekday=w.weekday, start=w.start_time, end=w.end_time)
+            for w in profile.availability
+        ),
+        capacity=profile.weekly_capacity if capacity is None else capacity,
+        interests=frozenset(a.code for a in profile.interests),
+        languages=frozenset(profile.languages or ()),
+        certificates=frozenset(
+            {CHILD_CERTIFICATE} if profile.has_valid_child_certificate(on) else ()
+        ),
+    )
+
+
+def reasons_not_eligible(user: User, need: Need, today: date) -> tuple[str, ...]:
+    """Why ``user`` cannot sign up for ``need`` today; empty when they can.
+
+    Codes: not_volunteer, not_open, paused, too_far, not_free, certificate_missing, language.
+    A full need is not a reason: the volunteer joins the waiting list.
+    """
+    if user.role != Role.VOLUNTEER or user.profile is None:
+        return ("not_volunteer",)
+    if need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
+        return ("not_open",)
+    profile = user.profile
+    reasons: list[str] = []
+    if profile.paused_until is not None and profile.paused_until >= today:
+        reasons.append("paused")
+    reasons.extend(
+        matching.explain_infeasible(to_matching_volunteer(profile, today), to_matching_need(need))
+    )
+    return tuple(reasons)
