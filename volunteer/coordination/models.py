@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
+    from volunteer.admin.models import Organisation
     from volunteer.auth.models import User
     from volunteer.needs.models import Need
 
@@ -64,6 +65,9 @@ class Assignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
+    match_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_runs.id", ondelete="SET NULL"), index=True
+    )
     volunteer_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
@@ -80,8 +84,45 @@ class Assignment(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     need: Mapped[Need] = relationship()
+    match_run: Mapped[MatchRun | None] = relationship()
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     def can_move_to(self, state: AssignmentState) -> bool:
         return state in TRANSITIONS[AssignmentState(self.state)]
+
+
+class MatchRun(Base):
+    """One run of the matching for an organisation: who, when, with what, and how it went."""
+
+    __tablename__ = "match_runs"
+    __table_args__ = (
+        CheckConstraint(one_of("status", ("optimal", "feasible")), name="status"),
+        CheckConstraint("gap >= 0", name="gap"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    local_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("local_areas.id", ondelete="SET NULL")
+    )
+    activity_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_types.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10))
+    gap: Mapped[float] = mapped_column(default=0.0)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    needs: Mapped[int] = mapped_column(default=0)
+    volunteers: Mapped[int] = mapped_column(default=0)
+    proposals: Mapped[int] = mapped_column(default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Needs left (partly) unfilled and why: {need id: {"open": n, "reason": code}}.
+    unmatched: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()

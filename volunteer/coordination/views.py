@@ -17,3 +17,7 @@ bp = Blueprint("coordination", __name__)
 def index() -> str:
     cards = needs_services.cards_for(services.needs_for(current_user), utcnow())
     return render_template("coordination/index.html", cards=cards)
+
+
+# Routes in other modules register on ``bp``; importing them here wires them up.
+from volunteer.coordination import matching_views, volunteers  # noqa: E402, F401

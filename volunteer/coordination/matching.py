@@ -1,0 +1,341 @@
+"""The coordinator's matching: load an organisation's open needs and eligible volunteers, ask
+the ``matching`` engine for the best pairs, and keep them as proposals for the coordinator.
+
+Accepted pairs go to the engine as ``existing`` so they stay put (continuity); the engine is
+told each need's full slots and each volunteer's full weekly capacity, so it also respects time
+clashes with what volunteers have already taken on. Only new pairs become proposals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import selectinload
+
+import matching
+from volunteer import audit
+from volunteer.auth.models import Role, User
+from volunteer.coordination.models import (
+    Assignment,
+    AssignmentSource,
+    AssignmentState,
+    MatchRun,
+)
+from volunteer.coordination.services import organisation_ids
+from volunteer.extensions import db
+from volunteer.needs.eligibility import to_matching_need, to_matching_volunteer
+from volunteer.needs.models import Need, NeedStatus
+from volunteer.needs.signup import INVITATION_DAYS, held_count, lock_need
+from volunteer.notifications.services import enqueue
+from volunteer.volunteers.models import AwayPeriod, VolunteerProfile, organisation_volunteers
+
+MATCH_TIME_LIMIT_S = 20.0
+# How far ahead an away period makes a volunteer unavailable for this run's proposals.
+AWAY_WINDOW = timedelta(days=7)
+
+
+class NotAllowed(Exception):
+    """The user may not run matching for that organisation."""
+
+
+def _check_organisation(user: User, organisation_id: int) -> None:
+    ids = organisation_ids(user)
+    if ids is not None and organisation_id not in ids:
+        raise NotAllowed(organisation_id)
+
+
+def _open_needs(
+    organisation_id: int, local_area_id: int | None, activity_type_id: int | None
+) -> list[Need]:
+    query = (
+        select(Need)
+        .where(Need.organisation_id == organisation_id, Need.status == NeedStatus.OPEN)
+        .options(selectinload(Need.activity_type))
+        .order_by(Need.id)
+    )
+    if local_area_id:
+        query = query.where(Need.local_area_id == local_area_id)
+    if activity_type_id:
+        query = query.where(Need.activity_type_id == activity_type_id)
+    return list(db.session.scalars(query))
+
+
+def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfile]:
+    """Members of the organisation who are active, not paused and not away this week."""
+    away = exists().where(
+        AwayPeriod.profile_id == VolunteerProfile.id,
+        AwayPeriod.start_date <= today + AWAY_WINDOW,
+        AwayPeriod.end_date >= today,
+    )
+    return list(
+        db.session.scalars(
+            select(VolunteerProfile)
+            .join(VolunteerProfile.user)
+            .join(
+                organisation_volunteers,
+                organisation_volunteers.c.profile_id == VolunteerProfile.id,
+            )
+            .where(
+                organisation_volunteers.c.organisation_id == organisation_id,
+                User.role == Role.VOLUNTEER,
+                User.active.is_(True),
+                User.deleted_at.is_(None),
+                (VolunteerProfile.paused_until.is_(None)) | (VolunteerProfile.paused_until < today),
+                ~away,
+            )
+            .options(
+                selectinload(VolunteerProfile.availability),
+                selectinload(VolunteerProfile.interests),
+            )
+            .order_by(VolunteerProfile.user_id)
+        )
+    )
+
+
+def run_matching(
+    user: User | None,
+    organisation_id: int,
+    now: datetime,
+    *,
+    local_area_id: int | None = None,
+    activity_type_id: int | None = None,
+    dry_run: bool = False,
+) -> MatchRun:
+    """Match the organisation's open needs, store the new pairs as proposals (unless
+    ``dry_run``) and record the run. Earlier proposals for these needs are replaced. ``user``
+    None is an operator at the command line. Commits."""
+    if user is not None:
+        _check_organisation(user, organisation_id)
+    today = now.date()
+    needs = _open_needs(organisation_id, local_area_id, activity_type_id)
+    profiles = eligible_profiles(organisation_id, today)
+    need_ids = [n.id for n in needs]
+    rows = db.session.scalars(select(Assignment).where(Assignment.need_id.in_(need_ids))).all()
+    accepted = [(str(a.volunteer_id), str(a.need_id)) for a in rows if a.state == "accepted"]
+    held = Counter(a.need_id for a in rows if a.state in ("accepted", "invited"))
+    # Anyone with a row for a need (declined, withdrawn, waiting…) is not proposed for it again.
+    taken = {(a.volunteer_id, a.need_id) for a in rows if a.state != AssignmentState.PROPOSED}
+
+    result = matching.solve(
+        [to_matching_volunteer(p, today) for p in profiles],
+        [to_matching_need(n) for n in needs],
+        existing=accepted,
+        config=matching.MatchConfig(time_limit_s=MATCH_TIME_LIMIT_S),
+    )
+    by_id = {n.id: n for n in needs}
+    free = {n.id: max(0, n.slots - held[n.id]) for n in needs}
+    proposals: list[tuple[int, int, matching.Match]] = []
+    for match in result.matches:
+        volunteer_id, need_id = int(match.volunteer_id), int(match.need_id)
+        if (volunteer_id, need_id) in taken or free[need_id] == 0:
+            continue
+        free[need_id] -= 1
+        proposals.append((volunteer_id, need_id, match))
+
+    run = MatchRun(
+        organisation_id=organisation_id,
+        local_area_id=local_area_id,
+        activity_type_id=activity_type_id,
+        created_by_id=user.id if user else None,
+        created_at=now,
+        dry_run=dry_run,
+        status=result.status,
+        gap=result.gap,
+        seconds=float(result.stats.get("seconds", 0.0)),
+        needs=len(needs),
+        volunteers=len(profiles),
+        proposals=len(proposals),
+        stats={k: float(v) for k, v in result.stats.items()},
+        unmatched={
+            str(need_id): {
+                "open": count,
+                "reason": unmatched_reason(by_id[need_id], profiles, today),
+            }
+            for need_id, count in free.items()
+            if count > 0
+        },
+    )
+    db.session.add(run)
+    if not dry_run:
+        db.session.execute(
+            delete(Assignment).where(
+                Assignment.need_id.in_(need_ids), Assignment.state == AssignmentState.PROPOSED
+            )
+        )
+        db.session.flush()
+        for volunteer_id, need_id, match in proposals:
+            db.session.add(
+                Assignment(
+                    need_id=need_id,
+                    volunteer_id=volunteer_id,
+                    match_run=run,
+                    state=AssignmentState.PROPOSED,
+                    source=AssignmentSource.MATCHING,
+                    km=match.km,
+                    score=match.km,
+                    explanation=[[code, params] for code, params in match.reason_codes],
+                    created_at=now,
+                )
+            )
+    db.session.flush()
+    audit.record(
+        "matching.run",
+        "match_run",
+        run.id,
+        actor_id=user.id if user else None,
+        proposals=len(proposals),
+        dry_run=dry_run,
+    )
+    db.session.commit()
+    return run
+
+
+def unmatched_reason(need: Need, profiles: list[VolunteerProfile], today: date) -> str:
+    """The first hurdle nobody (or not enough people) cleared: no one within reach, no one free
+    then, no one with the certificate or language, or all suitable volunteers are busy."""
+    target = to_matching_need(need)
+    hurdles = Counter()
+    for profile in profiles:
+        reasons = matching.explain_infeasible(to_matching_volunteer(profile, today), target)
+        hurdles[reasons[0] if reasons else "busy"] += 1
+    if not profiles:
+        return "no_volunteers"
+    if hurdles["busy"]:
+        return "busy"
+    for code in ("certificate_missing", "language", "not_free", "too_far"):
+        if hurdles[code]:
+            return code
+    return "no_volunteers"
+
+
+@dataclass(frozen=True)
+class Review:
+    run: MatchRun
+    groups: list[tuple[Need, list[Assignment]]]
+    unmatched: list[tuple[Need, int, str]]
+
+
+def review(user: User, run_id: int) -> Review | None:
+    """The run's proposals grouped by need, and the needs left open with why; None when the
+    run is not one of the user's organisations'."""
+    run = db.session.get(MatchRun, run_id)
+    if run is None:
+        return None
+    try:
+        _check_organisation(user, run.organisation_id)
+    except NotAllowed:
+        return None
+    proposals = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.match_run_id == run.id)
+        .options(selectinload(Assignment.volunteer), selectinload(Assignment.need))
+        .order_by(Assignment.need_id, Assignment.km)
+    ).all()
+    groups: dict[int, tuple[Need, list[Assignment]]] = {}
+    for proposal in proposals:
+        groups.setdefault(proposal.need_id, (proposal.need, []))[1].append(proposal)
+    unmatched_needs = {
+        n.id: n
+        for n in db.session.scalars(
+            select(Need).where(Need.id.in_([int(i) for i in run.unmatched]))
+        )
+    }
+    unmatched = [
+        (unmatched_needs[int(i)], info["open"], info["reason"])
+        for i, info in run.unmatched.items()
+        if int(i) in unmatched_needs
+    ]
+    return Review(run, list(groups.values()), unmatched)
+
+
+def _own_proposals(user: User, ids: list[int]) -> list[Assignment]:
+    rows = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.id.in_(ids), Assignment.state == AssignmentState.PROPOSED)
+        .options(selectinload(Assignment.need))
+    ).all()
+    allowed = organisation_ids(user)
+    return [a for a in rows if allowed is None or a.need.organisation_id in allowed]
+
+
+def approve(user: User, assignment_ids: list[int], now: datetime) -> tuple[int, int]:
+    """Turn proposals into invitations (emailed to the volunteers). A proposal whose need has
+    filled up meanwhile stays a proposal. Returns (invited, skipped). Commits."""
+    invited = skipped = 0
+    for assignment in _own_proposals(user, assignment_ids):
+        need = lock_need(assignment.need_id)
+        if held_count(need.id) >= need.slots:
+            skipped += 1
+            continue
+        assignment.state = AssignmentState.INVITED
+        assignment.decided_by_id = user.id
+        assignment.invited_at = now
+        assignment.invite_expires_at = now + timedelta(days=INVITATION_DAYS)
+        enqueue(
+            f"invitation:{assignment.id}:{int(now.timestamp())}",
+            assignment.volunteer,
+            "invitation",
+            need=need,
+            assignment=assignment,
+        )
+        audit.record("assignment.invited", "assignment", assignment.id, actor_id=user.id)
+        invited += 1
+        db.session.flush()
+    db.session.commit()
+    return invited, skipped
+
+
+def reject(user: User, assignment_ids: list[int], now: datetime) -> int:
+    """The coordinator turns proposals down; they are not proposed again. Commits."""
+    rows = _own_proposals(user, assignment_ids)
+    for assignment in rows:
+        assignment.state = AssignmentState.DECLINED
+        assignment.decided_by_id = user.id
+        assignment.responded_at = now
+        audit.record("assignment.rejected", "assignment", assignment.id, actor_id=user.id)
+    db.session.commit()
+    return len(rows)
+
+
+def shortlist(need: Need, today: date, limit: int = 5) -> list[tuple[VolunteerProfile, float]]:
+    """Other volunteers who could take the need, nearest (and keenest) first."""
+    target = to_matching_need(need)
+    busy = set(
+        db.session.scalars(select(Assignment.volunteer_id).where(Assignment.need_id == need.id))
+    )
+    ranked = []
+    for profile in eligible_profiles(need.organisation_id, today):
+        if profile.user_id in busy:
+            continue
+        volunteer = to_matching_volunteer(profile, today)
+        if matching.explain_infeasible(volunteer, target):
+            continue
+        km = matching.haversine_km(volunteer.lat, volunteer.lon, target.lat, target.lon)
+        bonus = 2.0 if target.activity in volunteer.interests else 0.0
+        ranked.append((km - bonus, profile.user_id, profile, km))
+    ranked.sort(key=lambda row: (row[0], row[1]))
+    return [(profile, km) for _, _, profile, km in ranked[:limit]]
+
+
+def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> Assignment | None:
+    """Replace a proposal's volunteer with one from the shortlist. Commits."""
+    rows = _own_proposals(user, [assignment_id])
+    if not rows:
+        return None
+    proposal = rows[0]
+    candidates = {p.user_id: km for p, km in shortlist(proposal.need, now.date(), limit=50)}
+    if volunteer_id not in candidates:
+        return None
+    proposal.volunteer_id = volunteer_id
+    proposal.km = candidates[volunteer_id]
+    proposal.explanation = [
+        ["distance", {"km": round(candidates[volunteer_id], 1)}],
+        ["manual", {}],
+    ]
+    proposal.source = AssignmentSource.MANUAL
+    proposal.decided_by_id = user.id
+    db.session.commit()
+    return proposal

@@ -1,0 +1,118 @@
+"""Views of the coordinator's matching: run it, review the proposals, approve or reject."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from volunteer.auth.decorators import role_required
+from volunteer.auth.models import Role
+from volunteer.coordination import matching
+from volunteer.coordination.views import bp
+from volunteer.db import utcnow
+from volunteer.i18n import select_locale
+from volunteer.needs import manage
+
+UNMATCHED_REASONS = {
+    "no_volunteers": _l("No volunteers in the organisation can be asked right now."),
+    "too_far": _l("No one lives within reach."),
+    "not_free": _l("No one within reach is free at that time."),
+    "certificate_missing": _l("No one within reach and free has a valid child certificate."),
+    "language": _l("No one within reach and free speaks the language asked for."),
+    "busy": _l("Those who could are matched to other needs or have no time left."),
+}
+
+
+class MatchForm(FlaskForm):
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    local_area_id = SelectField(
+        _l("Local area"), coerce=int, choices=[SelectChoice(0, _l("All areas"))]
+    )
+    activity_type_id = SelectField(
+        _l("Activity"), coerce=int, choices=[SelectChoice(0, _l("All activities"))]
+    )
+
+
+def _int_list(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+
+
+@bp.route("/matchning", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_matching() -> str | Response:
+    form = MatchForm()
+    form.organisation_id.choices = [
+        (o.id, o.name) for o in manage.manageable_organisations(current_user)
+    ]
+    form.local_area_id.choices = [(0, _("All areas"))] + [
+        (a.id, a.name) for a in manage.local_areas()
+    ]
+    form.activity_type_id.choices = [(0, _("All activities"))] + [
+        (a.id, a.name(select_locale())) for a in manage.activity_types()
+    ]
+    if form.validate_on_submit():
+        try:
+            run = matching.run_matching(
+                current_user,
+                form.organisation_id.data,
+                utcnow(),
+                local_area_id=form.local_area_id.data or None,
+                activity_type_id=form.activity_type_id.data or None,
+            )
+        except matching.NotAllowed:
+            abort(403)
+        flash(
+            _(
+                "Matching done: %(proposals)d proposals for %(needs)d needs.",
+                proposals=run.proposals,
+                needs=run.needs,
+            ),
+            "success",
+        )
+        return redirect(url_for("coordination.review", run_id=run.id))
+    return render_template("coordination/matching.html", form=form)
+
+
+@bp.get("/matchning/<int:run_id>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def review(run_id: int) -> str:
+    result = matching.review(current_user, run_id) or abort(404)
+    today = utcnow().date()
+    shortlists = {need.id: matching.shortlist(need, today) for need, _proposals in result.groups}
+    return render_template(
+        "coordination/review.html",
+        review=result,
+        shortlists=shortlists,
+        reasons=UNMATCHED_REASONS,
+    )
+
+
+@bp.post("/matchning/<int:run_id>/beslut")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def decide(run_id: int) -> Response:
+    ids = _int_list("proposal")
+    if request.form.get("action") == "reject":
+        count = matching.reject(current_user, ids, utcnow())
+        flash(_("%(n)d proposals rejected.", n=count), "info")
+    else:
+        invited, skipped = matching.approve(current_user, ids, utcnow())
+        flash(_("%(n)d volunteers invited by email.", n=invited), "success")
+        if skipped:
+            flash(_("%(n)d proposals were not sent: the need is full.", n=skipped), "warning")
+    return redirect(url_for("coordination.review", run_id=run_id))
+
+
+@bp.post("/matchning/<int:run_id>/byt/<int:assignment_id>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def swap(run_id: int, assignment_id: int) -> Response:
+    volunteer_id = request.form.get("volunteer_id", type=int) or 0
+    if matching.swap(current_user, assignment_id, volunteer_id, utcnow()) is None:
+        abort(404)
+    flash(_("The proposal now has another volunteer."), "success")
+    return redirect(url_for("coordination.review", run_id=run_id))
