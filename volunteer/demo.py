@@ -243,6 +243,11 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     db.session.add_all(staff)
 
     people = _volunteers(rng, volunteers, password_hash, areas, list(activities.values()), today)
+    # A separate generator, so adding memberships leaves the rest of the demo world unchanged.
+    memberships = random.Random(f"{SEED}-memberships")
+    for person in people:
+        assert person.profile is not None
+        person.profile.organisations = [kommune, memberships.choice([aeldresagen, lokalraad])]
     db.session.add_all(people)
     needs = _needs(rng, today, kommune, aeldresagen, lokalraad, centres, activities, areas)
     db.session.add_all(needs)
@@ -447,7 +452,7 @@ def _needs(
                 code,
                 areas,
                 schedule=Schedule.ONCE,
-                weekday=None,
+                weekday=day.weekday(),
                 start_time=time(10),
                 end_time=time(13),
                 first_date=day,

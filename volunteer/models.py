@@ -4,13 +4,25 @@ from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.audit import AuditEvent
 from volunteer.auth.models import Role, User, centre_staff, organisation_members
 from volunteer.centres.models import Visit, VisitState
-from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
+from volunteer.coordination.models import (
+    Assignment,
+    AssignmentSource,
+    AssignmentState,
+    MatchRun,
+)
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
-from volunteer.notifications.models import OutboxMessage, OutboxState
+from volunteer.notifications.models import (
+    JobRun,
+    JobRunStatus,
+    OutboxMessage,
+    OutboxState,
+    SchedulerHeartbeat,
+)
 from volunteer.volunteers.models import (
     AvailabilityWindow,
     AwayPeriod,
     VolunteerProfile,
+    organisation_volunteers,
     volunteer_interests,
 )
 
@@ -23,7 +35,10 @@ __all__ = [
     "AvailabilityWindow",
     "AwayPeriod",
     "Centre",
+    "JobRun",
+    "JobRunStatus",
     "LocalArea",
+    "MatchRun",
     "Need",
     "NeedStatus",
     "Occurrence",
@@ -33,11 +48,13 @@ __all__ = [
     "OutboxState",
     "Role",
     "Schedule",
+    "SchedulerHeartbeat",
     "User",
     "Visit",
     "VisitState",
     "VolunteerProfile",
     "centre_staff",
     "organisation_members",
+    "organisation_volunteers",
     "volunteer_interests",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 10:58:36.568376
+Create Date: 2026-11-27 11:37:26.748185
 
 """
 from alembic import op
@@ -32,6 +32,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activity_types')),
     sa.UniqueConstraint('code', name=op.f('uq_activity_types_code'))
     )
+    op.create_table('job_runs',
+    sa.Column('job_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.CheckConstraint("status IN ('running', 'ok', 'error')", name=op.f('ck_job_runs_status')),
+    sa.PrimaryKeyConstraint('job_id', name=op.f('pk_job_runs'))
+    )
     op.create_table('organisations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=160), nullable=False),
@@ -42,6 +54,13 @@ def upgrade():
     sa.CheckConstraint("kind IN ('municipality', 'association', 'local_council')", name=op.f('ck_organisations_kind')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('name', name=op.f('uq_organisations_name'))
+    )
+    op.create_table('scheduler_heartbeats',
+    sa.Column('instance', sa.String(length=120), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('beat_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('instance', name=op.f('pk_scheduler_heartbeats'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -114,6 +133,8 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=80), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name=op.f('ck_outbox_messages_state')),
@@ -150,6 +171,33 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_centres_local_area_id'), ['local_area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_centres_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('match_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('local_area_id', sa.Integer(), nullable=True),
+    sa.Column('activity_type_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('dry_run', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('gap', sa.Double(), nullable=False),
+    sa.Column('seconds', sa.Double(), nullable=False),
+    sa.Column('needs', sa.Integer(), nullable=False),
+    sa.Column('volunteers', sa.Integer(), nullable=False),
+    sa.Column('proposals', sa.Integer(), nullable=False),
+    sa.Column('stats', sa.JSON(), nullable=False),
+    sa.Column('unmatched', sa.JSON(), nullable=False),
+    sa.CheckConstraint("status IN ('optimal', 'feasible')", name=op.f('ck_match_runs_status')),
+    sa.CheckConstraint('gap >= 0', name=op.f('ck_match_runs_gap')),
+    sa.ForeignKeyConstraint(['activity_type_id'], ['activity_types.id'], name=op.f('fk_match_runs_activity_type_id_activity_types'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_match_runs_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['local_area_id'], ['local_areas.id'], name=op.f('fk_match_runs_local_area_id_local_areas'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_match_runs_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_runs'))
+    )
+    with op.batch_alter_table('match_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_runs_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('volunteer_profiles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -168,6 +216,7 @@ def upgrade():
     sa.Column('child_cert_checked_on', sa.Date(), nullable=True),
     sa.Column('child_cert_valid_until', sa.Date(), nullable=True),
     sa.Column('child_cert_checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('calendar_token', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('child_cert_valid_until IS NULL OR child_cert_checked_on IS NULL OR child_cert_valid_until >= child_cert_checked_on', name=op.f('ck_volunteer_profiles_child_cert_dates')),
@@ -178,6 +227,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['local_area_id'], ['local_areas.id'], name=op.f('fk_volunteer_profiles_local_area_id_local_areas'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteer_profiles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_profiles')),
+    sa.UniqueConstraint('calendar_token', name=op.f('uq_volunteer_profiles_calendar_token')),
     sa.UniqueConstraint('user_id', name=op.f('uq_volunteer_profiles_user_id'))
     )
     with op.batch_alter_table('volunteer_profiles', schema=None) as batch_op:
@@ -233,7 +283,7 @@ def upgrade():
     sa.Column('lat', sa.Double(), nullable=False),
     sa.Column('lon', sa.Double(), nullable=False),
     sa.Column('schedule', sa.String(length=10), nullable=False),
-    sa.Column('weekday', sa.Integer(), nullable=True),
+    sa.Column('weekday', sa.Integer(), nullable=False),
     sa.Column('start_time', sa.Time(), nullable=False),
     sa.Column('end_time', sa.Time(), nullable=False),
     sa.Column('first_date', sa.Date(), nullable=False),
@@ -245,15 +295,16 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_starts_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('filled_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("(schedule = 'once' AND weekday IS NULL) OR (schedule = 'weekly' AND weekday IS NOT NULL AND weekday BETWEEN 0 AND 6)", name=op.f('ck_needs_weekday_matches_schedule')),
     sa.CheckConstraint("schedule IN ('once', 'weekly')", name=op.f('ck_needs_schedule')),
     sa.CheckConstraint("status IN ('draft', 'open', 'filled', 'closed')", name=op.f('ck_needs_status')),
     sa.CheckConstraint('end_time > start_time', name=op.f('ck_needs_end_after_start')),
     sa.CheckConstraint('last_date IS NULL OR last_date >= first_date', name=op.f('ck_needs_last_after_first')),
     sa.CheckConstraint('lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180', name=op.f('ck_needs_point')),
     sa.CheckConstraint('slots > 0', name=op.f('ck_needs_slots_positive')),
+    sa.CheckConstraint('weekday BETWEEN 0 AND 6', name=op.f('ck_needs_weekday')),
     sa.ForeignKeyConstraint(['activity_type_id'], ['activity_types.id'], name=op.f('fk_needs_activity_type_id_activity_types'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['centre_id'], ['centres.id'], name=op.f('fk_needs_centre_id_centres'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_needs_created_by_id_users'), ondelete='SET NULL'),
@@ -267,8 +318,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_needs_local_area_id'), ['local_area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_needs_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_needs_postcode'), ['postcode'], unique=False)
-        batch_op.create_index('ix_needs_status_first_date', ['status', 'first_date'], unique=False)
+        batch_op.create_index('ix_needs_status_next_starts_at', ['status', 'next_starts_at'], unique=False)
 
+    op.create_table('organisation_volunteers',
+    sa.Column('profile_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_organisation_volunteers_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['profile_id'], ['volunteer_profiles.id'], name=op.f('fk_organisation_volunteers_profile_id_volunteer_profiles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('profile_id', 'organisation_id', name=op.f('pk_organisation_volunteers'))
+    )
     op.create_table('volunteer_interests',
     sa.Column('profile_id', sa.Integer(), nullable=False),
     sa.Column('activity_type_id', sa.Integer(), nullable=False),
@@ -279,6 +338,7 @@ def upgrade():
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('match_run_id', sa.Integer(), nullable=True),
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
@@ -294,12 +354,14 @@ def upgrade():
     sa.CheckConstraint("source IN ('matching', 'signup', 'manual')", name=op.f('ck_assignments_source')),
     sa.CheckConstraint("state IN ('proposed', 'waitlisted', 'invited', 'accepted', 'declined', 'expired', 'withdrawn', 'ended')", name=op.f('ck_assignments_state')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_assignments_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['match_run_id'], ['match_runs.id'], name=op.f('fk_assignments_match_run_id_match_runs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_assignments_need_id_needs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['volunteer_id'], ['users.id'], name=op.f('fk_assignments_volunteer_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
     sa.UniqueConstraint('need_id', 'volunteer_id', name=op.f('uq_assignments_need_id_volunteer_id'))
     )
     with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignments_match_run_id'), ['match_run_id'], unique=False)
         batch_op.create_index('ix_assignments_need_id_state', ['need_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_volunteer_id'), ['volunteer_id'], unique=False)
 
@@ -360,11 +422,13 @@ def downgrade():
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_volunteer_id'))
         batch_op.drop_index('ix_assignments_need_id_state')
+        batch_op.drop_index(batch_op.f('ix_assignments_match_run_id'))
 
     op.drop_table('assignments')
     op.drop_table('volunteer_interests')
+    op.drop_table('organisation_volunteers')
     with op.batch_alter_table('needs', schema=None) as batch_op:
-        batch_op.drop_index('ix_needs_status_first_date')
+        batch_op.drop_index('ix_needs_status_next_starts_at')
         batch_op.drop_index(batch_op.f('ix_needs_postcode'))
         batch_op.drop_index(batch_op.f('ix_needs_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_needs_local_area_id'))
@@ -386,6 +450,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_volunteer_profiles_local_area_id'))
 
     op.drop_table('volunteer_profiles')
+    with op.batch_alter_table('match_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_runs_organisation_id'))
+
+    op.drop_table('match_runs')
     with op.batch_alter_table('centres', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_centres_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_centres_local_area_id'))
@@ -408,6 +476,8 @@ def downgrade():
 
     op.drop_table('audit_events')
     op.drop_table('users')
+    op.drop_table('scheduler_heartbeats')
     op.drop_table('organisations')
+    op.drop_table('job_runs')
     op.drop_table('activity_types')
     # ### end Alembic commands ###
