@@ -190,3 +190,14 @@ def test_match_run_command_with_dry_run(app, world):
     result = runner.invoke(args=["match", "run", "--organisation", str(world["org"].id)])
     assert "1 proposals" in result.output
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 1
+
+
+def test_a_volunteers_page_suggests_needs_they_can_take(client, world):
+    _login(client, world["near"])
+    page = client.get("/min-side/").get_data(as_text=True)
+    assert "Forslag til dig" in page
+    assert "Spiseven i Juelsminde" in page and "har tid torsdag 16.00–21.00" in page
+    assert "Spiseven i Tørring" not in page  # too far for 15 km
+    client.post(f"/opgaver/{world['need'].id}/tilmeld")
+    page = client.get("/min-side/").get_data(as_text=True)
+    assert "Forslag til dig" not in page  # the only feasible need is now theirs

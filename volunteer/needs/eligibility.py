@@ -6,10 +6,16 @@ because both go through ``matching`` with the dataclasses built here.
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import matching
 from volunteer.auth.models import Role, User
+from volunteer.coordination.models import Assignment
+from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus
 from volunteer.volunteers.models import VolunteerProfile
 
@@ -73,3 +79,50 @@ def reasons_not_eligible(user: User, need: Need, today: date) -> tuple[str, ...]
         matching.explain_infeasible(to_matching_volunteer(profile, today), to_matching_need(need))
     )
     return tuple(reasons)
+
+
+def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, matching.Match]]:
+    """Open needs the volunteer could take now, best first, each with the engine's reasons.
+
+    The engine picks the best set for this one volunteer (no two at clashing times), among
+    needs with a free place, within reach and on a day they are free, that they have not
+    already been offered or declined.
+    """
+    profile = user.profile
+    if user.role != Role.VOLUNTEER or profile is None or not profile.availability:
+        return []
+    today = now.date()
+    if profile.paused_until is not None and profile.paused_until >= today:
+        return []
+    dlat = profile.max_km / 111.0 + 0.01
+    dlon = profile.max_km / (111.0 * math.cos(math.radians(profile.lat))) + 0.01
+    held = (
+        select(func.count())
+        .where(Assignment.need_id == Need.id, Assignment.state.in_(("accepted", "invited")))
+        .correlate(Need)
+        .scalar_subquery()
+    )
+    mine = select(Assignment.need_id).where(Assignment.volunteer_id == user.id)
+    needs = db.session.scalars(
+        select(Need)
+        .where(
+            Need.status == NeedStatus.OPEN,
+            Need.next_starts_at.is_not(None),
+            Need.weekday.in_({w.weekday for w in profile.availability}),
+            Need.lat.between(profile.lat - dlat, profile.lat + dlat),
+            Need.lon.between(profile.lon - dlon, profile.lon + dlon),
+            Need.id.not_in(mine),
+            held < Need.slots,
+        )
+        .options(selectinload(Need.activity_type), selectinload(Need.centre))
+    ).all()
+    if not needs:
+        return []
+    result = matching.solve(
+        [to_matching_volunteer(profile, today, capacity=limit)],
+        [to_matching_need(n, slots=1) for n in needs],
+        config=matching.MatchConfig(time_limit_s=2.0),
+    )
+    by_id = {str(n.id): n for n in needs}
+    ranked = sorted(result.matches, key=lambda m: (m.km, m.need_id))
+    return [(by_id[m.need_id], m) for m in ranked]

@@ -13,6 +13,7 @@ from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.db import utcnow
 from volunteer.i18n import to_local
+from volunteer.needs.eligibility import suggestions
 from volunteer.volunteers import calendar, gdpr, services
 from volunteer.volunteers.forms import (
     AwayPeriodForm,
@@ -31,8 +32,11 @@ def _today() -> date:
 @bp.get("/")
 @login_required
 def home() -> str:
+    now = utcnow()
     return render_template(
-        "volunteers/home.html", overview=services.overview(current_user, utcnow())
+        "volunteers/home.html",
+        overview=services.overview(current_user, now),
+        suggestions=suggestions(current_user, now),
     )
 
 
