@@ -53,9 +53,12 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks (tables on stdout, JSON under bench/results/)
-bench: install
+## Benchmarks (tables on stdout, JSON under bench/results/); web_needs needs `wrk`
+bench: translations
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/reminders.py
+	@command -v wrk >/dev/null && $(BIN)/python bench/web_needs.py || \
+		echo "bench/web_needs.py skipped: install wrk (Debian: apt-get install wrk)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

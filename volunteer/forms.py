@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, ValidationError
+from wtforms import Field, Form, SelectMultipleField, StringField, ValidationError
+from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from volunteer import geo
 
@@ -36,6 +38,31 @@ class DanishPostcode:
         if geo.lookup(code) is None:
             raise ValidationError(_l("We do not know the postcode %(code)s.", code=code))
         field.data = code
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier to use than a multi-select on a phone and by keyboard."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        # A crafted value outside the choices is an error, not a silent drop.
+        values = {str(value) for value, *_ in self.iter_choices()}
+        for item in self.data or []:
+            if str(item) not in values:
+                raise ValidationError(_l("Choose from the list."))
+
+
+def postcode_field() -> StringField:
+    """The volunteer's home postcode, as asked at sign-up and on the profile."""
+    return StringField(
+        _l("Postcode"),
+        description=_l("Where you live. We use it to find activities near you."),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write your postcode.")), DanishPostcode()],
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 8},
+    )
 
 
 def strip_filter(value: Any) -> Any:

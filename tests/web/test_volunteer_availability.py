@@ -97,4 +97,4 @@ def test_windows_off_the_grid_show_only_the_blocks_they_cover(client):
 
 def test_staff_have_no_availability_page(client):
     login(client, factories.user(role="coordinator"))
-    assert client.get("/min-side/tider").status_code == 404
+    assert client.get("/min-side/tider").status_code == 403

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from volunteer.forms import DanishPostcode, strip_filter
+from volunteer.forms import postcode_field, strip_filter
 
 # Passwords that the length rule alone would let through and that guessers try first.
 COMMON_PASSWORDS = frozenset(
@@ -82,13 +82,7 @@ class RegisterForm(FlaskForm):
         render_kw={"autocomplete": "name"},
     )
     email = _email_field()
-    postcode = StringField(
-        _l("Postcode"),
-        description=_l("Where you live. We use it to find activities near you."),
-        filters=[strip_filter],
-        validators=[DataRequired(_l("Write your postcode.")), DanishPostcode()],
-        render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 8},
-    )
+    postcode = postcode_field()
     password = PasswordField(
         _l("Password"),
         description=_l("At least 10 characters. A few words together are easy to remember."),

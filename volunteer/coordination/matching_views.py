@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.coordination import matching
@@ -51,10 +52,10 @@ def run_matching() -> str | Response:
         (o.id, o.name) for o in manage.manageable_organisations(current_user)
     ]
     form.local_area_id.choices = [(0, _("All areas"))] + [
-        (a.id, a.name) for a in manage.local_areas()
+        (a.id, a.name) for a in catalogue.local_areas()
     ]
     form.activity_type_id.choices = [(0, _("All activities"))] + [
-        (a.id, a.name(select_locale())) for a in manage.activity_types()
+        (a.id, a.name(select_locale())) for a in catalogue.activity_types()
     ]
     if form.validate_on_submit():
         try:

@@ -8,16 +8,14 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from volunteer.forms import LANGUAGES, DanishPostcode, strip_filter
+from volunteer.forms import LANGUAGES, DanishPostcode, MultiCheckboxField, strip_filter
 
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 
@@ -36,11 +34,6 @@ def _int_or_none(value: object) -> int | None:
     if value in (None, "", "None"):
         return None
     return int(value)  # type: ignore[arg-type]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class NeedForm(FlaskForm):

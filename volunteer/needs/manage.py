@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from volunteer import audit, geo
-from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.admin.models import ActivityType, Centre, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment, AssignmentState
@@ -72,26 +72,6 @@ def manageable_organisations(user: User) -> list[Organisation]:
     if ids is not None:
         query = query.where(Organisation.id.in_(ids))
     return list(db.session.scalars(query))
-
-
-def activity_types() -> list[ActivityType]:
-    return list(
-        db.session.scalars(
-            select(ActivityType)
-            .where(ActivityType.active.is_(True))
-            .order_by(ActivityType.sort_order)
-        )
-    )
-
-
-def centres() -> list[Centre]:
-    return list(
-        db.session.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name))
-    )
-
-
-def local_areas() -> list[LocalArea]:
-    return list(db.session.scalars(select(LocalArea).order_by(LocalArea.name)))
 
 
 def _apply(need: Need, data: NeedData, user: User, today: date, *, new: bool) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from volunteer import geo
+from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.db import utcnow
@@ -46,9 +47,11 @@ NEED_ERRORS = {
 def index() -> str:
     form = SearchForm(request.args)
     form.aktivitet.choices = [("", _("All activities"))] + [
-        (a.code, a.name(select_locale())) for a in manage.activity_types()
+        (a.code, a.name(select_locale())) for a in catalogue.activity_types()
     ]
-    form.omraade.choices = [(None, _("All areas"))] + [(a.id, a.name) for a in manage.local_areas()]
+    form.omraade.choices = [(None, _("All areas"))] + [
+        (a.id, a.name) for a in catalogue.local_areas()
+    ]
     valid = form.validate()
     filters = services.NeedFilters()
     if valid:
@@ -149,12 +152,12 @@ def answer_invitation(assignment_id: int, answer: str) -> Response:
 def _need_form(form: NeedForm, user) -> NeedForm:  # type: ignore[no-untyped-def]
     locale = select_locale()
     form.organisation_id.choices = [(o.id, o.name) for o in manage.manageable_organisations(user)]
-    form.activity_type_id.choices = [(a.id, a.name(locale)) for a in manage.activity_types()]
+    form.activity_type_id.choices = [(a.id, a.name(locale)) for a in catalogue.activity_types()]
     form.centre_id.choices = [(0, _("Another place (write the postcode)"))] + [
-        (c.id, f"{c.name}, {c.town}") for c in manage.centres()
+        (c.id, f"{c.name}, {c.town}") for c in catalogue.centres()
     ]
     form.local_area_id.choices = [(0, _("Not given"))] + [
-        (a.id, a.name) for a in manage.local_areas()
+        (a.id, a.name) for a in catalogue.local_areas()
     ]
     return form
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,7 +13,6 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -27,12 +25,11 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from volunteer.admin.services import activity_types, local_areas
 from volunteer.db import utcnow
-from volunteer.forms import LANGUAGES, DanishPostcode, strip_filter
+from volunteer.forms import LANGUAGES, MultiCheckboxField, postcode_field, strip_filter
 from volunteer.i18n import to_local, weekday_name
-from volunteer.volunteers.services import activity_types, local_areas
 from volunteer.volunteers.staff import VolunteerFilter
 
 # Code → Danish-first name; the order is the order of the checkboxes.
@@ -59,18 +56,6 @@ class PhoneNumber:
             )
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form: Any) -> None:
-        # A crafted value outside the choices is an error, not a silent drop.
-        values = {str(value) for value, *_ in self.iter_choices()}
-        for item in self.data or []:
-            if str(item) not in values:
-                raise ValidationError(_l("Choose from the list."))
-
-
 def _length(maximum: int) -> Length:
     return Length(max=maximum, message=_l("Write at most %(max)d characters.", max=maximum))
 
@@ -89,13 +74,7 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), _length(32), PhoneNumber()],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
-    postcode = StringField(
-        _l("Postcode"),
-        description=_l("Where you live. We use it to find activities near you."),
-        filters=[strip_filter],
-        validators=[DataRequired(_l("Write your postcode.")), DanishPostcode()],
-        render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 8},
-    )
+    postcode = postcode_field()
     address = StringField(
         _l("Street address"),
         description=_l("Never shown publicly. It helps a coordinator plan a visit near you."),

@@ -86,24 +86,6 @@ def profile_of(user: User) -> VolunteerProfile:
     return user.profile
 
 
-def activity_types() -> list[ActivityType]:
-    return list(
-        db.session.scalars(
-            select(ActivityType)
-            .where(ActivityType.active.is_(True))
-            .order_by(ActivityType.sort_order, ActivityType.id)
-        )
-    )
-
-
-def local_areas() -> list[LocalArea]:
-    return list(db.session.scalars(select(LocalArea).order_by(LocalArea.name)))
-
-
-def organisations() -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
-
-
 def update_profile(
     user: User,
     *,

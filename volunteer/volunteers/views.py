@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.db import utcnow
@@ -44,9 +45,9 @@ def _profile_form() -> ProfileForm:
     profile = services.profile_of(current_user)
     form = ProfileForm(obj=profile) if request.method == "GET" else ProfileForm()
     form.interests.choices = [
-        SelectChoice(a.id, a.name(current_user.locale)) for a in services.activity_types()
+        SelectChoice(a.id, a.name(current_user.locale)) for a in catalogue.activity_types()
     ]
-    form.organisations.choices = [SelectChoice(o.id, o.name) for o in services.organisations()]
+    form.organisations.choices = [SelectChoice(o.id, o.name) for o in catalogue.organisations()]
     if request.method == "GET":
         form.name.data = current_user.name
         form.phone.data = current_user.phone
