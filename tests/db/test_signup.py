@@ -228,3 +228,17 @@ def test_an_expired_invitation_hands_the_slot_to_the_next_in_line(app, need):
         for r in db.session.scalars(select(Assignment).where(Assignment.need_id == need.id))
     }
     assert states == {a.id: "withdrawn", b.id: "accepted", c.id: "expired", d.id: "invited"}
+
+
+def test_a_volunteer_leaving_frees_the_place_for_the_next_in_line(app, need):
+    from volunteer.volunteers.services import withdraw
+
+    a, b, c = (_volunteer() for _ in range(3))
+    for i, person in enumerate((a, b, c)):
+        signup.sign_up(person, need.id, NOW + timedelta(seconds=i))
+    first = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == a.id))
+    withdraw(a, first.id, NOW + timedelta(hours=1))
+    db.session.expire_all()
+    offered = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == c.id))
+    assert offered.state == "invited"
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_id == c.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from volunteer.auth.models import Role, User
+from volunteer.auth.models import Role, User, organisation_members
 from volunteer.extensions import db
 from volunteer.needs.models import Need
 
@@ -27,3 +27,20 @@ def needs_for(user: User) -> list[Need]:
     if ids is not None:
         query = query.where(Need.organisation_id.in_(ids))
     return list(db.session.scalars(query))
+
+
+def coordinators_of(organisation_id: int) -> list[User]:
+    """The organisation's active coordinators: who hears about its needs and volunteers."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(organisation_members, organisation_members.c.user_id == User.id)
+            .where(
+                organisation_members.c.organisation_id == organisation_id,
+                User.role == Role.COORDINATOR,
+                User.active.is_(True),
+                User.deleted_at.is_(None),
+            )
+            .order_by(User.id)
+        )
+    )

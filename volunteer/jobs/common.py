@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
-
-from volunteer.auth.models import Role, User, organisation_members
-from volunteer.extensions import db
+from volunteer.auth.models import User
+from volunteer.coordination.services import coordinators_of  # noqa: F401  (shared by the jobs)
 from volunteer.i18n import to_local
 from volunteer.needs.models import Need
 from volunteer.needs.services import local_to_utc
@@ -21,22 +19,6 @@ CHUNK = 200
 def reachable(users: Sequence[User]) -> list[User]:
     """The users who may still get email: active and not deleted."""
     return [u for u in users if u.is_active]
-
-
-def coordinators_of(organisation_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(organisation_members, organisation_members.c.user_id == User.id)
-            .where(
-                organisation_members.c.organisation_id == organisation_id,
-                User.role == Role.COORDINATOR,
-                User.active.is_(True),
-                User.deleted_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 def place_of(need: Need) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.centres.services import action_token
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.jobs.common import local_day_bounds
@@ -19,12 +20,14 @@ from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatu
 from volunteer.needs.services import local_to_utc
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.notifications.services import already_enqueued, enqueue
+from volunteer.urls import external_url
 
 
 def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
     """Each centre's staff get at most one email a day (key ``centre-digest:<user>:<date>``)
     listing today's expected visits at their centres: time, activity, the volunteer's first
-    name. Nothing is sent on a day without visits."""
+    name, and for each still-scheduled visit signed one-click links (came / did not come) that
+    act as that staff member. Nothing is sent on a day without visits."""
     today, day_start, day_end = local_day_bounds(now)
     visits = db.session.scalars(
         select(Visit)
@@ -62,7 +65,18 @@ def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
         centres = [(c, by_centre[c.id]) for c in person.centres if c.id in by_centre]
         if not centres or already_enqueued(key):
             continue
-        enqueue(key, person, "centre_digest", day=today, centres=centres)
+        links = {
+            visit.id: {
+                outcome: external_url(
+                    "centres.visit_link", token=action_token(person, visit, outcome)
+                )
+                for outcome in (VisitState.CONFIRMED, VisitState.NO_SHOW)
+            }
+            for _centre, visits in centres
+            for visit in visits
+            if visit.state == VisitState.SCHEDULED
+        }
+        enqueue(key, person, "centre_digest", day=today, centres=centres, links=links)
         messages += 1
     db.session.commit()
     return {"centres": len(by_centre), "messages": messages}

@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.jobs.common import coordinators_of
 from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.jobs.common import CHUNK, coordinators_of, place_of, reachable
+from volunteer.jobs.common import CHUNK, place_of, reachable
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.notifications.ics import visit_calendar
 from volunteer.notifications.models import OutboxMessage

@@ -18,6 +18,7 @@ from volunteer import audit
 from volunteer.auth.models import User, new_session_token
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Occurrence
 from volunteer.notifications.models import OutboxMessage
@@ -119,7 +120,7 @@ def delete_account(user: User, password: str, now: datetime) -> None:
     ).all()
     for visit in future_visits:
         visit.state = VisitState.CANCELLED
-        for coordinator in services.coordinators_of(visit.occurrence.need):
+        for coordinator in coordinators_of(visit.occurrence.need.organisation_id):
             enqueue(
                 f"visit-cancelled:{visit.id}:{coordinator.id}",
                 coordinator,

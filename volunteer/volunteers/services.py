@@ -17,11 +17,13 @@ from werkzeug.exceptions import NotFound
 
 from volunteer import audit, geo
 from volunteer.admin.models import ActivityType, LocalArea, Organisation
-from volunteer.auth.models import Role, User
+from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence
+from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
 from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, VolunteerProfile
 
@@ -268,22 +270,14 @@ def own_visit(user: User, visit_id: int) -> Visit:
     return visit
 
 
-def coordinators_of(need: Need) -> list[User]:
-    """The active coordinators of the need's organisation: who hears about changes."""
-    return [
-        member
-        for member in need.organisation.members
-        if member.role == Role.COORDINATOR and member.is_active
-    ]
-
-
 def end_assignment(
     assignment: Assignment, now: datetime, *, volunteer_name: str | None
 ) -> list[Visit]:
     """Take the volunteer off the need: accepted or waitlisted → withdrawn, invited → declined
     (the state machine's word for turning an invitation down), and cancel their future visits
     for it. Tells the need's coordinators; ``volunteer_name`` None says "a volunteer" (used when
-    the account is deleted). Does not commit."""
+    the account is deleted). A place it held goes to the next on the waiting list. Does not
+    commit."""
     state = AssignmentState(assignment.state)
     target = (
         AssignmentState.DECLINED if state == AssignmentState.INVITED else AssignmentState.WITHDRAWN
@@ -307,7 +301,7 @@ def end_assignment(
     )
     for visit in cancelled:
         visit.state = VisitState.CANCELLED
-    for coordinator in coordinators_of(assignment.need):
+    for coordinator in coordinators_of(assignment.need.organisation_id):
         enqueue(
             f"assignment-withdrawn:{assignment.id}:{coordinator.id}",
             coordinator,
@@ -316,6 +310,8 @@ def end_assignment(
             volunteer_name=volunteer_name,
             cancelled_visits=len(cancelled),
         )
+    if state in (AssignmentState.ACCEPTED, AssignmentState.INVITED):
+        offer_next(assignment.need, now)
     return cancelled
 
 
@@ -346,7 +342,7 @@ def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit
     visit.state = VisitState.CANCELLED
     visit.cancel_reason = reason
     need = visit.occurrence.need
-    for coordinator in coordinators_of(need):
+    for coordinator in coordinators_of(need.organisation_id):
         enqueue(
             f"visit-cancelled:{visit.id}:{coordinator.id}",
             coordinator,

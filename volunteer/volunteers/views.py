@@ -15,6 +15,7 @@ from volunteer.auth.models import Role
 from volunteer.db import utcnow
 from volunteer.i18n import to_local
 from volunteer.needs.eligibility import suggestions
+from volunteer.reports import history
 from volunteer.volunteers import calendar, gdpr, services
 from volunteer.volunteers.forms import (
     AwayPeriodForm,
@@ -136,6 +137,27 @@ def visits() -> str:
         "volunteers/visits.html",
         overview=services.visits_page(current_user, utcnow()),
         accepted_needs=services.accepted_need_ids(current_user),
+    )
+
+
+@bp.get("/historik")
+@role_required(Role.VOLUNTEER)
+def history_page() -> str:
+    now = utcnow()
+    return render_template(
+        "volunteers/history.html",
+        visits=history.past_visits(current_user, now),
+        years=history.yearly_summary(current_user, now),
+    )
+
+
+@bp.get("/historik/bevis")
+@role_required(Role.VOLUNTEER)
+def certificate() -> str:
+    return render_template(
+        "volunteers/certificate.html",
+        certificate=history.certificate(current_user),
+        today=_today(),
     )
 
 
