@@ -510,3 +510,6 @@ def _assignments(rng: random.Random, needs: list[Need], people: list[User]) -> N
         ).all()
         for occurrence in occurrences[:4]:
             db.session.add(Visit(occurrence=occurrence, volunteer=volunteer, assignment=assignment))
+        if need.slots == 1:
+            need.status = NeedStatus.FILLED
+            need.filled_at = utcnow()

@@ -1,0 +1,86 @@
+"""Every main page, for each kind of user, passes axe-core's WCAG 2.1 A/AA rules: zero
+violations. Danish public sites must meet WCAG 2.1 AA by law."""
+
+from __future__ import annotations
+
+import pytest
+
+from volunteer import demo
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+PAGES = {
+    None: [
+        "/",
+        "/opgaver/",
+        "/opgaver/?postnummer=7130&km=10",
+        "/opgaver/1",
+        "/konto/opret",
+        "/konto/log-ind",
+        "/konto/glemt-adgangskode",
+        "/om",
+        "/privatliv",
+        "/tilgaengelighed",
+    ],
+    "frivillig@example.org": [
+        "/min-side/",
+        "/min-side/oplysninger",
+        "/min-side/tider",
+        "/min-side/besoeg",
+        "/min-side/fravaer",
+        "/min-side/kalender",
+        "/min-side/mine-data",
+        "/min-side/slet-konto",
+    ],
+    "koordinator@example.org": [
+        "/koordinator/",
+        "/opgaver/ny",
+        "/opgaver/1/frivillige",
+        "/opgaver/1/rediger",
+        "/koordinator/frivillige",
+        "/koordinator/matchning",
+        "/admin/udbakke/",
+    ],
+    "bakkegaarden@example.org": ["/center/"],
+    "admin@example.org": ["/admin/", "/admin/planlaegger"],
+}
+
+
+def _log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/konto/log-ind")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Adgangskode").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log ind").last.click()
+    page.wait_for_url(lambda url: "/konto/log-ind" not in url)
+
+
+def _violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("who", list(PAGES), ids=lambda who: who or "anonymous")
+def test_pages_have_no_wcag_violations(page, live_server, who):
+    if who:
+        _log_in(page, live_server, who)
+    found = {}
+    for path in PAGES[who]:
+        response = page.goto(live_server + path)
+        assert response is not None and response.status < 400, (path, response and response.status)
+        problems = _violations(page)
+        if problems:
+            found[path] = problems
+    assert not found, found
+
+
+def test_form_errors_are_accessible(page, live_server):
+    page.goto(f"{live_server}/konto/opret")
+    page.get_by_role("button", name="Opret min konto").click()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_text("Skriv dit navn.").first.is_visible()
+    assert not _violations(page)
