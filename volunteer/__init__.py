@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.main.views import bp as main_bp
     from volunteer.needs.views import bp as needs_bp
     from volunteer.notifications.views import bp as notifications_bp
+    from volunteer.reports.views import bp as reports_bp
     from volunteer.volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(needs_bp, url_prefix="/opgaver")
     app.register_blueprint(coordination_bp, url_prefix="/koordinator")
     app.register_blueprint(centres_bp, url_prefix="/center")
+    app.register_blueprint(reports_bp, url_prefix="/rapporter")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp, url_prefix="/admin")
 

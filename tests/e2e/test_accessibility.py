@@ -30,6 +30,8 @@ PAGES = {
         "/min-side/fravaer",
         "/min-side/kalender",
         "/min-side/mine-data",
+        "/min-side/historik",
+        "/min-side/historik/bevis",
         "/min-side/slet-konto",
     ],
     "koordinator@example.org": [
@@ -40,6 +42,8 @@ PAGES = {
         "/koordinator/frivillige",
         "/koordinator/matchning",
         "/admin/udbakke/",
+        "/rapporter/",
+        "/rapporter/status",
     ],
     "bakkegaarden@example.org": ["/center/"],
     "admin@example.org": ["/admin/", "/admin/planlaegger"],

@@ -1,48 +1,316 @@
-"""What centre staff see: only occurrences and visits at their own centres."""
+"""What centre staff see and do: only visits at their own centres.
+
+Rules for recording a visit (``record_visit``):
+
+- Staff may only touch visits at centres they belong to (``User.centres``); any other visit id
+  is answered as if it did not exist (NotFound → 404), so ids reveal nothing.
+- A visit is *confirmed* (the volunteer came) or *no_show* only once its occurrence has started;
+  it can be *cancelled* at any time. The outcome can be corrected later by staff (mistakes
+  happen on a busy floor); every change is audited with the old and the new state.
+- The same outcome twice changes nothing: a double tap or a second click on an emailed link is
+  harmless. (Only new hours for a confirmed visit are taken: that is a correction.)
+- Hours are stored only for a confirmed visit (default: the occurrence's length; 0–24) —
+  they are what the reports add up. Who recorded the outcome and when is stored for every one.
+
+One-click links (the morning digest) carry a signed token naming the visit, the outcome and the
+staff member; the same rules apply, checked against that staff member when the link is used.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
+from werkzeug.exceptions import NotFound
 
-from volunteer.auth.models import User
-from volunteer.centres.models import Visit
+from volunteer import audit
+from volunteer.admin.models import ActivityType, Centre
+from volunteer.auth.models import Role, User
+from volunteer.centres.models import Visit, VisitState
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.i18n import to_local
+from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
+from volunteer.needs.services import local_to_utc
+from volunteer.notifications.services import enqueue
+
+OUTCOMES = (VisitState.CONFIRMED, VisitState.NO_SHOW, VisitState.CANCELLED)
+NOTE_MAX = 500
+MAX_HOURS = 24
+LINK_SALT = "samskab.visit-action"
+# Long enough for a link in the morning digest to work the rest of the day and the next morning.
+LINK_MAX_AGE = timedelta(hours=36)
+# How far back unrecorded visits stay on the staff page, waiting for an answer.
+UNRECORDED_DAYS = 14
+
+
+class TooEarly(Exception):
+    """The visit has not started yet, so nobody can say whether the volunteer came."""
+
+
+class LinkProblem(enum.StrEnum):
+    INVALID = "invalid"  # tampered with, or not one of ours
+    EXPIRED = "expired"
+    NOT_YOURS = "not_yours"  # another centre's visit, a deleted visit, or no longer staff
+
+
+class BadLink(Exception):
+    def __init__(self, problem: LinkProblem):
+        super().__init__(problem)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
-class ExpectedOccurrence:
-    occurrence: Occurrence
-    visits: list[Visit]
+class StaffOverview:
+    """The staff page: today's visits, the rest of this week by day, older unrecorded ones."""
+
+    today: date
+    todays: list[Visit]
+    week: list[tuple[date, list[Visit]]]
+    unrecorded: list[Visit]
 
 
-def expected_at_my_centres(user: User, now: datetime, days: int = 7) -> list[ExpectedOccurrence]:
-    """Occurrences at the user's centres from now for ``days`` days, with their visits."""
-    centre_ids = [c.id for c in user.centres]
-    if not centre_ids:
-        return []
-    occurrences = db.session.scalars(
-        select(Occurrence)
-        .join(Occurrence.need)
-        .where(
-            Need.centre_id.in_(centre_ids),
-            Occurrence.status == OccurrenceStatus.SCHEDULED,
-            Occurrence.ends_at >= now,
-            Occurrence.starts_at < now + timedelta(days=days),
-        )
-        .options(joinedload(Occurrence.need).joinedload(Need.activity_type))
-        .order_by(Occurrence.starts_at)
-    ).all()
-    visits = db.session.scalars(
+@dataclass(frozen=True)
+class Recorded:
+    visit: Visit
+    changed: bool
+
+
+@dataclass(frozen=True)
+class LinkAction:
+    visit: Visit
+    outcome: VisitState
+    staff: User
+
+
+def _centre_ids(user: User) -> list[int]:
+    return [c.id for c in user.centres] if user.role == Role.CENTRE else []
+
+
+def _visits_query(centre_ids: list[int]):  # type: ignore[no-untyped-def]
+    return (
         select(Visit)
-        .where(Visit.occurrence_id.in_([o.id for o in occurrences]))
-        .options(selectinload(Visit.volunteer))
-    ).all()
-    by_occurrence: dict[int, list[Visit]] = {}
+        .join(Visit.occurrence)
+        .join(Occurrence.need)
+        .options(
+            contains_eager(Visit.occurrence).contains_eager(Occurrence.need),
+            joinedload(Visit.occurrence, Occurrence.need, Need.activity_type),
+            joinedload(Visit.occurrence, Occurrence.need, Need.centre),
+            joinedload(Visit.volunteer),
+        )
+        .where(Need.centre_id.in_(centre_ids), Occurrence.status == OccurrenceStatus.SCHEDULED)
+    )
+
+
+def staff_overview(user: User, now: datetime) -> StaffOverview:
+    """Visits at the user's centres: today, the other days of this ISO week (Monday–Sunday,
+    local time) and scheduled visits from the last two weeks that nobody has recorded yet."""
+    today = to_local(now).date()
+    monday = today - timedelta(days=today.weekday())
+    since = min(monday, today - timedelta(days=UNRECORDED_DAYS))
+    centre_ids = _centre_ids(user)
+    if not centre_ids:
+        return StaffOverview(today, [], [], [])
+    visits = db.session.scalars(
+        _visits_query(centre_ids)
+        .where(
+            Occurrence.starts_at >= local_to_utc(since, time(0)),
+            Occurrence.starts_at < local_to_utc(monday + timedelta(days=7), time(0)),
+        )
+        .order_by(Occurrence.starts_at, Visit.id)
+    ).unique()
+    todays: list[Visit] = []
+    week: dict[date, list[Visit]] = {}
+    unrecorded: list[Visit] = []
     for visit in visits:
-        by_occurrence.setdefault(visit.occurrence_id, []).append(visit)
-    return [ExpectedOccurrence(o, by_occurrence.get(o.id, [])) for o in occurrences]
+        day = to_local(visit.occurrence.starts_at).date()
+        if day == today:
+            todays.append(visit)
+        elif day >= monday:
+            week.setdefault(day, []).append(visit)
+        elif visit.state == VisitState.SCHEDULED:
+            unrecorded.append(visit)
+    return StaffOverview(today, todays, sorted(week.items()), unrecorded)
+
+
+def staff_visit(user: User, visit_id: int) -> Visit:
+    """A visit at one of the user's centres; NotFound for every other id."""
+    visit = db.session.scalar(_visits_query(_centre_ids(user)).where(Visit.id == visit_id))
+    if visit is None:
+        raise NotFound
+    return visit
+
+
+def default_hours(visit: Visit) -> float:
+    return round(visit.occurrence.hours, 2)
+
+
+def record_visit(
+    user: User,
+    visit_id: int,
+    outcome: str,
+    now: datetime,
+    hours: float | None = None,
+    note: str | None = None,
+) -> Recorded:
+    """Record that the volunteer came (confirmed), did not come (no_show) or that the visit was
+    cancelled, following the rules in the module docstring. Commits when something changed.
+
+    Raises NotFound (not the user's centre, or an unknown outcome) and TooEarly.
+    """
+    visit = staff_visit(user, visit_id)
+    if outcome not in OUTCOMES:
+        raise NotFound
+    state = VisitState(outcome)
+    if hours is not None and not 0 <= hours <= MAX_HOURS:
+        raise ValueError(hours)
+    if visit.state == state and not (
+        state == VisitState.CONFIRMED and hours is not None and hours != visit.hours
+    ):
+        return Recorded(visit, changed=False)
+    if state != VisitState.CANCELLED and now < visit.occurrence.starts_at:
+        raise TooEarly
+    previous = visit.state
+    visit.state = state
+    if state == VisitState.CONFIRMED:
+        visit.hours = hours if hours is not None else default_hours(visit)
+    else:
+        visit.hours = None
+    visit.note = (note or "").strip()[:NOTE_MAX] or None
+    visit.confirmed_by_id = user.id
+    visit.confirmed_at = now
+    audit.record(
+        f"visit.{state}", "visit", visit.id, actor_id=user.id, previous=previous, hours=visit.hours
+    )
+    db.session.commit()
+    return Recorded(visit, changed=True)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def action_token(staff: User, visit: Visit, outcome: str) -> str:
+    """A signed token for one action on one visit by one staff member (for emailed links)."""
+    return str(_serializer().dumps([visit.id, str(VisitState(outcome)), staff.id]))
+
+
+def read_action_link(token: str, now: datetime) -> LinkAction:
+    """What a one-click link asks for, checked: the signature, its age (``LINK_MAX_AGE`` at
+    ``now``), and that the staff member still works at the visit's centre. Raises BadLink."""
+    try:
+        payload, issued = _serializer().loads(token, return_timestamp=True)
+        visit_id, outcome, staff_id = payload
+        state = VisitState(outcome)
+    except (BadSignature, TypeError, ValueError) as exc:
+        raise BadLink(LinkProblem.INVALID) from exc
+    if state not in OUTCOMES:
+        raise BadLink(LinkProblem.INVALID)
+    if now - issued > LINK_MAX_AGE:
+        raise BadLink(LinkProblem.EXPIRED)
+    staff = db.session.get(User, staff_id)
+    if staff is None or not staff.is_active:
+        raise BadLink(LinkProblem.NOT_YOURS)
+    try:
+        visit = staff_visit(staff, visit_id)
+    except NotFound as exc:
+        raise BadLink(LinkProblem.NOT_YOURS) from exc
+    return LinkAction(visit, state, staff)
+
+
+def record_from_link(
+    token: str, now: datetime, hours: float | None = None, note: str | None = None
+) -> Recorded:
+    """Apply a one-click link as its staff member (``record_visit``'s rules). Commits."""
+    action = read_action_link(token, now)
+    return record_visit(action.staff, action.visit.id, action.outcome, now, hours, note)
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    centre_id: int
+    activity_type_id: int
+    weekday: int
+    start_time: time
+    end_time: time
+    slots: int
+    text: str
+
+
+class HelpRequestError(Exception):
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+def help_centres(user: User) -> list[Centre]:
+    return sorted(user.centres, key=lambda c: c.name) if user.role == Role.CENTRE else []
+
+
+def activity_types() -> list[ActivityType]:
+    return list(
+        db.session.scalars(
+            select(ActivityType)
+            .where(ActivityType.active.is_(True))
+            .order_by(ActivityType.sort_order, ActivityType.id)
+        )
+    )
+
+
+def ask_for_help(user: User, request: HelpRequest, now: datetime) -> Need:
+    """Staff ask for a volunteer: a weekly *draft* need at their centre for the centre's
+    organisation, which its coordinators then check, edit and open (staff cannot publish).
+    The coordinators are told through the outbox. Commits; raises HelpRequestError (the field
+    at fault) or NotFound for a centre that is not the user's.
+    """
+    centre = next((c for c in help_centres(user) if c.id == request.centre_id), None)
+    if centre is None:
+        raise NotFound
+    activity = db.session.get(ActivityType, request.activity_type_id)
+    if activity is None or not activity.active:
+        raise HelpRequestError("activity_type_id")
+    if request.end_time <= request.start_time:
+        raise HelpRequestError("end_time")
+    today = to_local(now).date()
+    text = request.text.strip()
+    need = Need(
+        organisation_id=centre.organisation_id,
+        centre=centre,
+        activity_type=activity,
+        local_area_id=centre.local_area_id,
+        created_by_id=user.id,
+        title=f"{activity.name_da}, {centre.name}"[:160],
+        description=text,
+        postcode=centre.postcode,
+        town=centre.town,
+        lat=centre.lat,
+        lon=centre.lon,
+        schedule=Schedule.WEEKLY,
+        weekday=request.weekday,
+        start_time=request.start_time,
+        end_time=request.end_time,
+        # The first such weekday after today: a coordinator adjusts it when opening the need.
+        first_date=today + timedelta(days=(request.weekday - today.weekday() - 1) % 7 + 1),
+        slots=request.slots,
+        requires_child_certificate=activity.requires_child_certificate,
+        status=NeedStatus.DRAFT,
+    )
+    db.session.add(need)
+    db.session.flush()
+    for coordinator in coordinators_of(centre.organisation_id):
+        enqueue(
+            f"centre-help:{need.id}:{coordinator.id}",
+            coordinator,
+            "centre_help_request",
+            need=need,
+            centre=centre,
+            staff=user,
+        )
+    audit.record("need.requested", "need", need.id, actor_id=user.id, centre_id=centre.id)
+    db.session.commit()
+    return need

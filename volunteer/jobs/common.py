@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from volunteer.auth.models import User
-from volunteer.coordination.services import coordinators_of  # noqa: F401  (shared by the jobs)
 from volunteer.i18n import to_local
 from volunteer.needs.models import Need
 from volunteer.needs.services import local_to_utc

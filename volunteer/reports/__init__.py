@@ -1,1 +1,1 @@
-"""Reports for coordinators and the municipality (comes with the reports issue)."""
+"""Reports for coordinators and the municipality: figures, charts, exports, the committee page."""

@@ -147,7 +147,7 @@ def history_page() -> str:
     return render_template(
         "volunteers/history.html",
         visits=history.past_visits(current_user, now),
-        years=history.yearly_summary(current_user, now),
+        years=history.yearly_summary(current_user),
     )
 
 
