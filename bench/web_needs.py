@@ -263,24 +263,29 @@ def main() -> None:
             )
         finally:
             stop(hello)
-        port = free_port()
-        web = serve("app:app", env, port, "/healthz")
-        try:
-            for name, path in targets.items():
-                rows[name] = load(
-                    f"http://127.0.0.1:{port}{path}", args.seconds, args.connections, script
-                )
-        finally:
-            stop(web)
+        # Each page twice: rendered fresh every time (the cost of a logged-in visitor's page),
+        # and as anonymous visitors get it, with the short public-page cache on.
+        for label, cache_s in (("fresh render", "0"), ("anonymous, page cache", "30")):
+            port = free_port()
+            web = serve(
+                "app:app", dict(env, SAMSKAB_ANONYMOUS_PAGE_CACHE_S=cache_s), port, "/healthz"
+            )
+            try:
+                for name, path in targets.items():
+                    rows[f"{name}, {label}"] = load(
+                        f"http://127.0.0.1:{port}{path}", args.seconds, args.connections, script
+                    )
+            finally:
+                stop(web)
         base = rows["hello (bare Flask)"]["rps"]
         for row in rows.values():
             row["vs_hello"] = row["rps"] / base
         results[backend] = {"rows": rows, **info}
         print(f"\n{backend}: gunicorn {WORKERS} sync workers, wrk {args.connections} connections")
-        print("{:<42} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*HEADER))
+        print("{:<62} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*HEADER))
         for name, r in rows.items():
             print(
-                f"{name:<42} {r['rps']:>8.0f} {r['vs_hello']:>8.2f} {r['p50_ms']:>8.1f} "
+                f"{name:<62} {r['rps']:>8.0f} {r['vs_hello']:>8.2f} {r['p50_ms']:>8.1f} "
                 f"{r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
             )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -50,6 +50,7 @@ def base_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SITE_URL": "http://samskab.test",
+        "ANONYMOUS_PAGE_CACHE_S": 0,
     }
     config.update(overrides)
     return config

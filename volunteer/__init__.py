@@ -46,8 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
 
-    from volunteer import cli, errors, urls
+    from volunteer import caching, cli, errors, urls
 
+    caching.init_app(app)
     urls.init_app(app)
     cli.init_app(app)
     errors.init_app(app)

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("da", "en"),
     "BOOTSTRAP_SERVE_LOCAL": True,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Seconds an anonymous visitor's copy of a public page is reused (0 turns it off).
+    "ANONYMOUS_PAGE_CACHE_S": 30,
     # The CSRF token lives as long as the session, so a form left open for an hour still works.
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -89,6 +91,7 @@ ENV_VARS = {
     "SAMSKAB_VISIT_REMINDER_HOURS": "VISIT_REMINDER_HOURS",
     "SAMSKAB_SCHEDULER_LOCK_FILE": "SCHEDULER_LOCK_FILE",
     "SAMSKAB_SCHEDULER_STANDBY_POLL_S": "SCHEDULER_STANDBY_POLL_S",
+    "SAMSKAB_ANONYMOUS_PAGE_CACHE_S": "ANONYMOUS_PAGE_CACHE_S",
 }
 
 BOOLEAN_KEYS = {"DEBUG", "SMTP_STARTTLS", "SMTP_SSL"}
@@ -97,7 +100,7 @@ BOOLEAN_KEYS = {"DEBUG", "SMTP_STARTTLS", "SMTP_SSL"}
 def _coerce(key: str, value: str) -> Any:
     if key in BOOLEAN_KEYS:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S"):
+    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S", "ANONYMOUS_PAGE_CACHE_S"):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"
         return tuple(int(hours) for hours in value.split(",") if hours.strip())

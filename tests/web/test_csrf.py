@@ -16,9 +16,7 @@ def csrf_app(backend, tmp_path):
     yield from make_app(backend, tmp_path, WTF_CSRF_ENABLED=True)
 
 
-@pytest.mark.parametrize(
-    "url", ["/konto/opret", "/konto/log-ind", "/konto/glemt-adgangskode", "/sprog"]
-)
+@pytest.mark.parametrize("url", ["/konto/opret", "/konto/log-ind", "/konto/glemt-adgangskode"])
 def test_posts_without_a_token_are_rejected_in_danish(csrf_app, url):
     response = csrf_app.test_client().post(url, data={"email": "a@example.org", "locale": "en"})
     assert response.status_code == 400
@@ -63,3 +61,17 @@ def test_a_token_from_another_session_is_rejected(csrf_app):
         "/konto/log-ind", data={"email": "a@example.org", "password": "x", "csrf_token": token}
     )
     assert response.status_code == 400
+
+
+def test_the_language_switch_needs_a_token_only_when_logged_in(csrf_app):
+    client = csrf_app.test_client()
+    assert client.post("/sprog", data={"locale": "en"}).status_code == 302
+    user = factories.user()
+    token = csrf_token_from(client.get("/konto/log-ind").get_data(as_text=True))
+    client.post(
+        "/konto/log-ind",
+        data={"email": user.email, "password": factories.PASSWORD, "csrf_token": token},
+    )
+    assert client.post("/sprog", data={"locale": "da"}).status_code == 400
+    db.session.refresh(user)
+    assert user.locale == "da"

@@ -4,8 +4,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from volunteer.caching import anonymous_page_cache
 from volunteer.db import utcnow
-from volunteer.extensions import db
+from volunteer.extensions import csrf, db
 from volunteer.main.services import set_locale
 from volunteer.needs import services as needs_services
 from volunteer.security import is_safe_redirect
@@ -16,6 +17,7 @@ FRONT_PAGE_NEEDS = 8
 
 
 @bp.get("/")
+@anonymous_page_cache
 def index() -> str:
     now = utcnow()
     needs = db.session.scalars(needs_services.open_needs_query(now).limit(FRONT_PAGE_NEEDS))
@@ -39,7 +41,13 @@ def accessibility() -> str:
 
 
 @bp.post("/sprog")
+@csrf.exempt
 def language() -> Response:
+    # For anonymous visitors a forged request could only switch the display language, so the
+    # form carries no token (which keeps public pages free of per-session data and cacheable).
+    # A logged-in user's choice is saved to their account, so for them the token is checked.
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale

@@ -10,6 +10,7 @@ from volunteer import geo
 from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.caching import anonymous_page_cache
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
 from volunteer.needs import manage, services, signup
@@ -44,6 +45,7 @@ NEED_ERRORS = {
 
 
 @bp.get("/")
+@anonymous_page_cache
 def index() -> str:
     form = SearchForm(request.args)
     form.aktivitet.choices = [("", _("All activities"))] + [
@@ -73,6 +75,7 @@ def index() -> str:
 
 
 @bp.get("/<int:need_id>")
+@anonymous_page_cache
 def detail(need_id: int) -> str:
     need = services.get_public_need(need_id)
     manager = (
