@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support import PG_SKIP, PG_URL, make_app
+from support import PG_SCHEMA, PG_SKIP, PG_URL, drop_pg_schema, make_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,6 +29,12 @@ def app(backend: str, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave no per-run schema behind in the shared PostgreSQL database."""
+    if PG_URL:
+        drop_pg_schema(PG_URL, PG_SCHEMA)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

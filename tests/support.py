@@ -22,7 +22,8 @@ PG_SKIP = (
     "PostgreSQL tests skipped: set SAMSKAB_TEST_DATABASE_URL "
     "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them; CI does."
 )
-PG_SCHEMA = "samskab_tests"
+# Per test run, so two runs on one machine (a developer's and CI's) never share tables.
+PG_SCHEMA = f"samskab_tests_{os.getpid()}"
 
 
 def pg_url_with_schema(url: str, schema: str) -> str:
@@ -39,6 +40,15 @@ def ensure_pg_schema(url: str, schema: str, *, fresh: bool) -> None:
         if fresh:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+
+
+def drop_pg_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
 
 

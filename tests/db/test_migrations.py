@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from support import PG_SKIP, PG_URL, base_config, ensure_pg_schema, pg_url_with_schema
+from support import (
+    PG_SKIP,
+    PG_URL,
+    base_config,
+    drop_pg_schema,
+    ensure_pg_schema,
+    pg_url_with_schema,
+)
 from volunteer import create_app
 from volunteer.extensions import db
 
-DRIFT_SCHEMA = "samskab_drift"
+DRIFT_SCHEMA = f"samskab_drift_{os.getpid()}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,7 +38,7 @@ def empty_app(request, tmp_path):
         yield app
         db.engine.dispose()
     if request.param == "postgresql":
-        ensure_pg_schema(PG_URL, DRIFT_SCHEMA, fresh=True)
+        drop_pg_schema(PG_URL, DRIFT_SCHEMA)
 
 
 def _drift():
