@@ -107,10 +107,15 @@ def make_app(backend: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# A form's token field, with or without a form prefix ("link-csrf_token"), in either attribute
+# order WTForms and the templates write it.
+CSRF_RE = re.compile(
+    r'name="(?:[\w-]+-)?csrf_token"(?: type="hidden")? value="([^"]+)"'
+    r'|type="hidden" name="(?:[\w-]+-)?csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token_from(html: str) -> str:
-    match = CSRF_RE.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    match = CSRF_RE.search(html)
     assert match, "no CSRF token in the page"
-    return match.group(1)
+    return match.group(1) or match.group(2)

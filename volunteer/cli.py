@@ -95,8 +95,10 @@ def match_run(organisation: str, dry_run: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from volunteer.backup import backup_command
     from volunteer.scheduler import jobs_cli, scheduler_cli
 
+    app.cli.add_command(backup_command)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(match_cli)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from volunteer.extensions import db
@@ -69,7 +70,29 @@ def handle_unexpected(error: Exception) -> tuple[str, int]:
     return _render(500)
 
 
+# Seconds a client (or a proxy) is told to wait before trying again after a 503.
+RETRY_AFTER_S = 30
+
+
+def handle_database_error(error: DBAPIError) -> tuple[str, int, dict[str, str]] | tuple[str, int]:
+    """The database is unreachable, locked or restarting: say "busy, try again" (503), not
+    "broken" (500). Other database errors (an integrity or data error) are bugs: a 500."""
+    if not (isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated):
+        return handle_unexpected(error)
+    try:
+        db.session.rollback()  # nothing half-written stays in the session
+    except DBAPIError:
+        db.session.close()  # the connection is gone; the pool makes a new one next time
+    log.error("Database unavailable: %s", error.orig or error, exc_info=error)
+    # Render as an anonymous visitor: the logged-in user's row was expired by the rollback
+    # (or never loaded), and reading it again would hit the missing database inside this page.
+    current_app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
+    body, code = _render(503)
+    return body, code, {"Retry-After": str(RETRY_AFTER_S)}
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

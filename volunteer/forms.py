@@ -66,4 +66,5 @@ def postcode_field() -> StringField:
 
 
 def strip_filter(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    # NUL characters go too: no one types them, and PostgreSQL refuses them in text (a 500).
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value

@@ -19,7 +19,13 @@ from volunteer.notifications import delivery
 from volunteer.notifications.services import enqueue
 
 # Messages become due when they are written (real time); dispatch runs a moment later.
-NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A minute after the test starts: messages written during the test are due by then.
+    (Taken per test, not at import, so a long test run cannot leave the messages in the future.)"""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
 
 
 def _messages(n: int, **fields) -> list[int]:
@@ -49,21 +55,21 @@ def test_enqueue_is_idempotent_per_dedup_key(app):
     assert "/x" in first.body_text and first.state == OutboxState.PENDING
 
 
-def test_without_smtp_messages_go_to_the_log_and_are_marked_sent(app, caplog):
+def test_without_smtp_messages_go_to_the_log_and_are_marked_sent(app, now, caplog):
     (message_id,) = _messages(1)
     with caplog.at_level(logging.INFO, logger="samskab.outbox"):
-        summary = delivery.dispatch(NOW)
+        summary = delivery.dispatch(now)
     assert summary["sent"] == 1
     assert "/r/0" in caplog.text
     message = _state(message_id)
-    assert message.state == OutboxState.SENT and message.sent_at == NOW
+    assert message.state == OutboxState.SENT and message.sent_at == now
     assert message.claimed_by is None
 
 
-def test_smtp_delivers_text_html_and_calendar(app, smtp):
-    v = visit(NOW.date() + timedelta(days=1), time(12), hours=2)
+def test_smtp_delivers_text_html_and_calendar(app, now, smtp):
+    v = visit(now.date() + timedelta(days=1), time(12), hours=2)
     visit_reminders(app, v.occurrence.starts_at - timedelta(hours=20))
-    summary = delivery.dispatch(NOW)
+    summary = delivery.dispatch(now)
     assert summary == {
         "claimed": 1,
         "sent": 1,
@@ -88,32 +94,32 @@ def test_smtp_delivers_text_html_and_calendar(app, smtp):
 @pytest.mark.parametrize(
     "reject", [{"reject_data": "451 4.3.0 Try later"}, {"reject_rcpt": "550 5.1.1 No such user"}]
 )
-def test_rejected_messages_back_off_then_fail_and_can_be_retried(app, smtp, reject):
+def test_rejected_messages_back_off_then_fail_and_can_be_retried(app, now, smtp, reject):
     app.config.update(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_S=60)
     for name, value in reject.items():
         setattr(smtp, name, value)
     (message_id,) = _messages(1)
 
-    assert delivery.dispatch(NOW)["retry"] == 1
+    assert delivery.dispatch(now)["retry"] == 1
     message = _state(message_id)
     assert (message.state, message.attempts) == (OutboxState.PENDING, 1)
-    assert message.next_attempt_at == NOW + timedelta(seconds=60)
+    assert message.next_attempt_at == now + timedelta(seconds=60)
     assert reject[next(iter(reject))][:3] in message.last_error
 
-    assert delivery.dispatch(NOW + timedelta(seconds=59))["claimed"] == 0  # still backing off
-    assert delivery.dispatch(NOW + timedelta(seconds=60))["retry"] == 1
-    assert _state(message_id).next_attempt_at == NOW + timedelta(seconds=60 + 120)
-    assert delivery.dispatch(NOW + timedelta(seconds=180))["failed"] == 1
+    assert delivery.dispatch(now + timedelta(seconds=59))["claimed"] == 0  # still backing off
+    assert delivery.dispatch(now + timedelta(seconds=60))["retry"] == 1
+    assert _state(message_id).next_attempt_at == now + timedelta(seconds=60 + 120)
+    assert delivery.dispatch(now + timedelta(seconds=180))["failed"] == 1
     message = _state(message_id)
     assert (message.state, message.attempts) == (OutboxState.FAILED, 3)
-    assert delivery.dispatch(NOW + timedelta(days=1))["claimed"] == 0
+    assert delivery.dispatch(now + timedelta(days=1))["claimed"] == 0
     assert smtp.received == []
 
 
-def test_smtp_down_leaves_every_message_pending(app):
+def test_smtp_down_leaves_every_message_pending(app, now):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nobody listens there
     ids = _messages(3)
-    summary = delivery.dispatch(NOW)
+    summary = delivery.dispatch(now)
     assert summary["connection_errors"] == 1 and summary["sent"] == 0
     assert summary["deferred"] == 3
     for message_id in ids:
@@ -125,31 +131,31 @@ def test_smtp_down_leaves_every_message_pending(app):
     controller = start_smtp(sink)
     app.config.update(smtp_config(controller))
     try:
-        assert delivery.dispatch(NOW)["sent"] == 3
+        assert delivery.dispatch(now)["sent"] == 3
     finally:
         controller.stop()
     assert len(sink.received) == 3
 
 
-def test_batches_share_one_connection_and_stop_when_the_queue_is_empty(app, smtp):
+def test_batches_share_one_connection_and_stop_when_the_queue_is_empty(app, now, smtp):
     app.config.update(OUTBOX_BATCH_SIZE=4)
     _messages(10)
-    summary = delivery.dispatch(NOW)
+    summary = delivery.dispatch(now)
     assert summary["claimed"] == 10 and summary["sent"] == 10
     assert len(set(smtp.message_ids())) == 10
 
 
-def test_a_claimed_row_is_not_claimed_again_until_the_claim_runs_out(app):
+def test_a_claimed_row_is_not_claimed_again_until_the_claim_runs_out(app, now):
     ids = _messages(3)
-    first = delivery.claim("worker-a", NOW, 2)
-    second = delivery.claim("worker-b", NOW, 10)
+    first = delivery.claim("worker-a", now, 2)
+    second = delivery.claim("worker-b", now, 10)
     assert first == ids[:2] and second == ids[2:]
-    assert delivery.claim("worker-c", NOW, 10) == []
+    assert delivery.claim("worker-c", now, 10) == []
     lease = timedelta(seconds=app.config["OUTBOX_CLAIM_S"])
-    assert delivery.claim("worker-c", NOW + lease + timedelta(seconds=1), 10) == ids
+    assert delivery.claim("worker-c", now + lease + timedelta(seconds=1), 10) == ids
 
 
-def test_concurrent_dispatchers_never_send_a_row_twice(app, smtp):
+def test_concurrent_dispatchers_never_send_a_row_twice(app, now, smtp):
     app.config.update(OUTBOX_BATCH_SIZE=7)
     _messages(120)
     errors: list[BaseException] = []
@@ -159,7 +165,7 @@ def test_concurrent_dispatchers_never_send_a_row_twice(app, smtp):
         try:
             with app.app_context():
                 start.wait()
-                delivery.dispatch(NOW)
+                delivery.dispatch(now)
                 db.session.remove()
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)

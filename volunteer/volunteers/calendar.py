@@ -59,10 +59,12 @@ def feed(token: str, now: datetime) -> bytes:
     occurrences) stay in the feed with STATUS:CANCELLED, so subscribed calendars remove them.
     Times are UTC.
     """
+    if not token or "\x00" in token:  # PostgreSQL refuses NUL in a query (a 500, not a 404)
+        raise NotFound
     profile = db.session.scalar(
         select(VolunteerProfile).where(VolunteerProfile.calendar_token == token)
     )
-    if profile is None or not token:
+    if profile is None:
         raise NotFound
     visits = db.session.scalars(
         select(Visit)

@@ -1,0 +1,143 @@
+"""A stored script, saved through the real forms into every free-text field that some page
+shows, is shown escaped everywhere: the raw HTML never contains a live ``<script>`` or
+``<img src=x`` from it, and the escaped text is really there (so the check is not vacuous)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from attack_support import need_form_data
+from sqlalchemy import select
+from test_authorization_matrix import ROLES, routes
+from volunteer_factories import login, occurrence, visit
+
+from volunteer.db import utcnow
+from volunteer.extensions import db
+from volunteer.models import Need, OutboxMessage, User, Visit
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+
+
+def stored(field: str) -> str:
+    """The payload tagged with its field, so each field's escaped copy can be found."""
+    return f"{PAYLOAD}[{field}]"
+
+
+def _post(client, url: str, data: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    response = client.post(url, data=data)
+    assert response.status_code == 302, (url, response.get_data(as_text=True)[-2000:])
+
+
+def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
+    """Save the payload through every form with free text; return the extra pages to read."""
+    users = w["users"]
+    volunteer, coordinator, centre = (app.test_client() for _ in range(3))
+    login(volunteer, users["volunteer"])
+    login(coordinator, users["coordinator"])
+    login(centre, users["centre"])
+
+    _post(
+        volunteer,
+        "/min-side/oplysninger",
+        {
+            "name": stored("name"),
+            "postcode": "7130",
+            "address": stored("address"),
+            "max_km": "20",
+            "weekly_capacity": "2",
+            "languages": "da",
+            "organisations": [str(o.id) for o in users["volunteer"].profile.organisations],
+            "skills": stored("skills"),
+            "about": stored("about"),
+        },
+    )
+    need_data = {
+        **need_form_data(),
+        "title": stored("title"),
+        "description": stored("description"),
+        "address": stored("need_address"),
+        "aaben": "1",
+    }
+    _post(coordinator, "/opgaver/ny", need_data)
+    need_id = db.session.scalar(select(Need.id).order_by(Need.id.desc()))
+
+    _post(
+        centre,
+        "/center/bed-om-hjaelp",
+        {
+            "centre_id": str(w["centre"]),
+            "activity_type_id": str(db.session.get(Need, w["need"]).activity_type_id),
+            "weekday": "3",
+            "start_time": "17:00",
+            "end_time": "19:00",
+            "slots": "1",
+            "text": stored("help_text"),
+        },
+    )
+    help_need = db.session.scalar(select(Need.id).order_by(Need.id.desc()))
+
+    # A visit that has started (so the centre may record it) at the world's centre need.
+    need = db.session.get(Need, w["need"])
+    started = visit(occurrence(need, utcnow() - timedelta(minutes=30)), users["volunteer"])
+    _post(
+        centre,
+        f"/center/besoeg/{started.id}",
+        {f"v{started.id}-outcome": "confirmed", f"v{started.id}-note": stored("visit_note")},
+    )
+    db.session.expire_all()  # the request committed in its own session
+    assert db.session.get(Visit, started.id).note == stored("visit_note")
+
+    # The reason for cancelling reaches the coordinator by email (readable in the outbox).
+    _post(volunteer, f"/min-side/besoeg/{w['visit']}/aflys", {"reason": stored("cancel_reason")})
+
+    messages = db.session.scalars(select(OutboxMessage.id)).all()
+    return [
+        f"/opgaver/{need_id}",
+        f"/opgaver/{need_id}/frivillige",
+        f"/opgaver/{need_id}/rediger",
+        f"/opgaver/{help_need}/frivillige",
+        f"/opgaver/{help_need}/rediger",
+        "/opgaver/?q=alert",
+        *(f"/admin/udbakke/{m}" for m in messages),
+    ]
+
+
+def test_stored_scripts_are_always_escaped(app, world):
+    extra = _store_everything(app, world)
+    # Staying logged in as each role, read every GET page of the matrix plus the new ones.
+    pages = [url for method, url, _ in routes(world).values() if method == "get"] + extra
+    found: set[str] = set()
+    live = []
+    read = 0
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            user = db.session.get(User, world["users"][role].id)
+            login(client, user)
+        for url in pages:
+            response = client.get(url)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue  # exports (JSON, CSV, iCalendar) are not HTML; redirects show nothing
+            html = response.get_data(as_text=True)
+            read += 1
+            if "<script>alert(1)" in html or "<img src=x" in html:
+                live.append((role, url))
+            found.update(tag for tag in FIELDS if f"{ESCAPED}[{tag}]" in html)
+    assert not live, live
+    assert read > 100
+    assert found == set(FIELDS), {"never shown escaped": set(FIELDS) - found}
+
+
+FIELDS = (
+    "name",
+    "address",
+    "skills",
+    "about",
+    "title",
+    "description",
+    "need_address",
+    "help_text",
+    "visit_note",
+    "cancel_reason",
+)
