@@ -31,6 +31,9 @@ class Visit(Base):
         CheckConstraint("hours IS NULL OR (hours >= 0 AND hours <= 24)", name="hours"),
         UniqueConstraint("occurrence_id", "volunteer_id"),
         Index("ix_visits_volunteer_id_state", "volunteer_id", "state"),
+        # Covers the reports' aggregates (count/sum by state over a period's occurrences), so
+        # they read the index alone instead of 100,000 visit rows.
+        Index("ix_visits_report", "occurrence_id", "state", "volunteer_id", "hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
