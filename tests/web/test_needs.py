@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories
+from support import count_queries
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import Assignment, Need, Occurrence, Role
@@ -121,25 +122,12 @@ def test_pagination_keeps_the_filters(client, app):
 
 
 def test_list_query_count_is_constant(client, app):
-    from sqlalchemy import event
 
     org, activity = factories.organisation(), factories.activity_type()
     for i in range(15):
         _open(org, activity, title=f"Opgave {i}")
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        client.get("/opgaver/?postnummer=7130&km=50")
-        near = len(statements)
-        statements.clear()
-        client.get("/opgaver/?q=opgave")
-        text = len(statements)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    near = count_queries(client, "/opgaver/?postnummer=7130&km=50")
+    text = count_queries(client, "/opgaver/?q=opgave")
     assert near <= 6 and text <= 6, (near, text)
 
 

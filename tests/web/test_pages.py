@@ -8,6 +8,7 @@ import pytest
 from flask import abort
 
 import factories
+from support import count_queries
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.needs.services import sync_occurrences
@@ -154,27 +155,14 @@ def test_health_check(client, app):
 
 
 def test_front_page_query_count_does_not_grow_with_needs(client, app):
-    from sqlalchemy import event
 
     org, activity = factories.organisation(), factories.activity_type()
     for i in range(12):
         need = factories.need(org, activity, title=f"Opgave {i}", first_date=date(2026, 1, 1))
         sync_occurrences(need, utcnow().date())
     db.session.commit()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        client.get("/")
-        few = len(statements)
-        statements.clear()
-        client.get("/opgaver/")
-        many = len(statements)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    few = count_queries(client, "/")
+    many = count_queries(client, "/opgaver/")
     assert few <= 4 and many <= 6, (few, many)
 
 

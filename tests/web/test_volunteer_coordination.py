@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from volunteer_factories import coordinator, login, member
 
 import factories
+from support import count_queries
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.i18n import to_local
@@ -81,20 +82,6 @@ def test_filters(client, orgs):
     assert names("certificate=bogus") == {"Anna Areal", "Bo Borte", "Cilla Certløs"}
 
 
-def _count_queries(client, url: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
-
-
 def test_the_list_is_paginated_with_a_fixed_number_of_queries(client, orgs):
     org = orgs[0]
     activity = factories.activity_type()
@@ -111,9 +98,9 @@ def test_the_list_is_paginated_with_a_fixed_number_of_queries(client, orgs):
         db.session.commit()
 
     add(3)
-    few = _count_queries(client, "/koordinator/frivillige")
+    few = count_queries(client, "/koordinator/frivillige")
     add(staff.PAGE_SIZE)
-    many = _count_queries(client, "/koordinator/frivillige")
+    many = count_queries(client, "/koordinator/frivillige")
     assert few == many
     page_two = client.get("/koordinator/frivillige?side=2").get_data(as_text=True)
     assert 'aria-current="page">2</a>' in page_two
