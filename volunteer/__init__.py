@@ -44,6 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     loader.init_login(login_manager)
 
+    from volunteer.urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _register_blueprints(app)
 
     from volunteer import caching, cli, errors, urls

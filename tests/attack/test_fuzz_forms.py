@@ -357,3 +357,18 @@ def test_hostile_tokens_in_the_path(app):
                 assert response.status_code < 500, (pattern, token, response.status_code)
 
     check()
+
+
+def test_numbers_beyond_the_databases_ids_are_not_found_not_errors(app, world):
+    # PostgreSQL refuses integers past its column range with an error; they must be a 404 or
+    # an ignored value, never a 500 (hypothesis found this on the matching decisions form).
+    huge = "99999999999999999999999"
+    client = app.test_client()
+    assert client.get(f"/opgaver/{huge}").status_code == 404
+    assert client.get(f"/opgaver/?side={huge}").status_code == 200
+    login(client, world["users"]["coordinator"])
+    assert client.get(f"/koordinator/frivillige?side={huge}").status_code == 200
+    run = f"/koordinator/matchning/{world['run']}"
+    assert client.post(f"{run}/beslut", data={"proposal": huge}).status_code == 302
+    response = client.post(f"{run}/byt/{world['proposal']}", data={"volunteer_id": huge})
+    assert response.status_code == 404

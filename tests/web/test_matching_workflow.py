@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories
+from support import count_queries
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import Assignment, MatchRun, OutboxMessage, Role, Visit
@@ -201,3 +202,18 @@ def test_a_volunteers_page_suggests_needs_they_can_take(client, world):
     client.post(f"/opgaver/{world['need'].id}/tilmeld")
     page = client.get("/min-side/").get_data(as_text=True)
     assert "Forslag til dig" not in page  # the only feasible need is now theirs
+
+
+def test_the_review_page_runs_a_fixed_number_of_queries(client, world):
+    _login(client, world["coordinator"])
+    activity = world["need"].activity_type
+    few = count_queries(client, _run(client, world))
+    for i in range(4):
+        _volunteer(world["org"], name=f"Ekstra Frivillig{i}")
+        need = factories.need(
+            world["org"], activity, title=f"Ekstra {i}", first_date=date(2026, 1, 1)
+        )
+        sync_occurrences(need, utcnow().date())
+    db.session.commit()
+    many = count_queries(client, _run(client, world))
+    assert few == many, (few, many)

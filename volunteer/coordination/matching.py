@@ -300,24 +300,40 @@ def reject(user: User, assignment_ids: list[int], now: datetime) -> int:
     return len(rows)
 
 
-def shortlist(need: Need, today: date, limit: int = 5) -> list[tuple[VolunteerProfile, float]]:
-    """Other volunteers who could take the need, nearest (and keenest) first."""
-    target = to_matching_need(need)
-    busy = set(
-        db.session.scalars(select(Assignment.volunteer_id).where(Assignment.need_id == need.id))
+def shortlists(
+    needs: list[Need], today: date, limit: int = 5
+) -> dict[int, list[tuple[VolunteerProfile, float]]]:
+    """For each need, other volunteers who could take it, nearest (and keenest) first.
+
+    One query for the eligible volunteers per organisation and one for who already has a row
+    for these needs, however many needs there are.
+    """
+    taken = set(
+        db.session.execute(
+            select(Assignment.need_id, Assignment.volunteer_id).where(
+                Assignment.need_id.in_([n.id for n in needs])
+            )
+        ).all()
     )
-    ranked = []
-    for profile in eligible_profiles(need.organisation_id, today):
-        if profile.user_id in busy:
-            continue
-        volunteer = to_matching_volunteer(profile, today)
-        if matching.explain_infeasible(volunteer, target):
-            continue
-        km = matching.haversine_km(volunteer.lat, volunteer.lon, target.lat, target.lon)
-        bonus = 2.0 if target.activity in volunteer.interests else 0.0
-        ranked.append((km - bonus, profile.user_id, profile, km))
-    ranked.sort(key=lambda row: (row[0], row[1]))
-    return [(profile, km) for _, _, profile, km in ranked[:limit]]
+    pools = {
+        org_id: [(p, to_matching_volunteer(p, today)) for p in eligible_profiles(org_id, today)]
+        for org_id in {n.organisation_id for n in needs}
+    }
+    result = {}
+    for need in needs:
+        target = to_matching_need(need)
+        ranked = []
+        for profile, volunteer in pools[need.organisation_id]:
+            if (need.id, profile.user_id) in taken or matching.explain_infeasible(
+                volunteer, target
+            ):
+                continue
+            km = matching.haversine_km(volunteer.lat, volunteer.lon, target.lat, target.lon)
+            bonus = 2.0 if target.activity in volunteer.interests else 0.0
+            ranked.append((km - bonus, profile.user_id, profile, km))
+        ranked.sort(key=lambda row: (row[0], row[1]))
+        result[need.id] = [(profile, km) for _, _, profile, km in ranked[:limit]]
+    return result
 
 
 def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> Assignment | None:
@@ -326,7 +342,8 @@ def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> As
     if not rows:
         return None
     proposal = rows[0]
-    candidates = {p.user_id: km for p, km in shortlist(proposal.need, now.date(), limit=50)}
+    options = shortlists([proposal.need], now.date(), limit=50)[proposal.need_id]
+    candidates = {p.user_id: km for p, km in options}
     if volunteer_id not in candidates:
         return None
     proposal.volunteer_id = volunteer_id

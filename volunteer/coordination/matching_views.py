@@ -19,6 +19,7 @@ from volunteer.coordination.views import bp
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
 from volunteer.needs import manage
+from volunteer.urls import form_id
 
 UNMATCHED_REASONS = {
     "no_volunteers": _l("No volunteers in the organisation can be asked right now."),
@@ -41,7 +42,7 @@ class MatchForm(FlaskForm):
 
 
 def _int_list(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+    return [i for i in map(form_id, request.form.getlist(name)) if i is not None]
 
 
 @bp.route("/matchning", methods=["GET", "POST"])
@@ -85,7 +86,7 @@ def run_matching() -> str | Response:
 def review(run_id: int) -> str:
     result = matching.review(current_user, run_id) or abort(404)
     today = utcnow().date()
-    shortlists = {need.id: matching.shortlist(need, today) for need, _proposals in result.groups}
+    shortlists = matching.shortlists([need for need, _proposals in result.groups], today)
     return render_template(
         "coordination/review.html",
         review=result,
@@ -112,7 +113,7 @@ def decide(run_id: int) -> Response:
 @bp.post("/matchning/<int:run_id>/byt/<int:assignment_id>")
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def swap(run_id: int, assignment_id: int) -> Response:
-    volunteer_id = request.form.get("volunteer_id", type=int) or 0
+    volunteer_id = form_id(request.form.get("volunteer_id")) or 0
     if matching.swap(current_user, assignment_id, volunteer_id, utcnow()) is None:
         abort(404)
     flash(_("The proposal now has another volunteer."), "success")

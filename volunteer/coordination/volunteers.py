@@ -12,6 +12,7 @@ from volunteer.auth.models import Role
 from volunteer.coordination.views import bp
 from volunteer.db import utcnow
 from volunteer.i18n import to_local
+from volunteer.urls import page_number
 from volunteer.volunteers import staff
 from volunteer.volunteers.forms import CertificateForm, VolunteerFilterForm
 
@@ -22,7 +23,7 @@ def volunteers() -> str:
     form = VolunteerFilterForm(request.args)
     form.fill_choices(current_user.locale)
     form.validate()
-    page = request.args.get("side", 1, type=int)
+    page = page_number()
     result = staff.volunteer_list(current_user, form.to_filter(), to_local(utcnow()).date(), page)
     return render_template("coordination/volunteers.html", form=form, result=result)
 

@@ -17,6 +17,7 @@ from volunteer.needs import manage, services, signup
 from volunteer.needs.eligibility import reasons_not_eligible
 from volunteer.needs.forms import NeedForm, SearchForm
 from volunteer.needs.models import NeedStatus
+from volunteer.urls import page_number
 
 bp = Blueprint("needs", __name__)
 
@@ -67,9 +68,7 @@ def index() -> str:
             near=near,
             km=float(form.km.data if form.km.data is not None else 10),
         )
-    result = services.search_open_needs(
-        filters, utcnow(), request.args.get("side", 1, type=int), PER_PAGE
-    )
+    result = services.search_open_needs(filters, utcnow(), page_number(), PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "side" and v}
     return render_template("needs/index.html", form=form, result=result, args=args)
 
