@@ -55,7 +55,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     urls.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``PROXY_HOPS`` reverse proxies, take the client's address, scheme and host from
+    their X-Forwarded-* headers (rate limits count per client, redirects keep https)."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask) -> None:

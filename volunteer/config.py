@@ -35,7 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "ANONYMOUS_PAGE_CACHE_S": 30,
     # The CSRF token lives as long as the session, so a form left open for an hour still works.
     "WTF_CSRF_TIME_LIMIT": None,
+    # Rate-limit counters. With several web nodes point this at Redis so the counters are shared
+    # (redis://host:6379/0); if Redis is unreachable each node falls back to its own memory.
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "samskab",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute",
@@ -45,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
     "SITE_URL": "http://127.0.0.1:5000",
+    # How many reverse proxies stand in front of the web nodes (X-Forwarded-For/-Proto/-Host are
+    # trusted from that many hops). 0: none, the headers are ignored (they could be forged).
+    "PROXY_HOPS": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -80,6 +87,7 @@ ENV_VARS = {
     "SAMSKAB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SAMSKAB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "SAMSKAB_SITE_URL": "SITE_URL",
+    "SAMSKAB_PROXY_HOPS": "PROXY_HOPS",
     "SAMSKAB_MAIL_FROM": "MAIL_FROM",
     "SAMSKAB_DEBUG": "DEBUG",
     "SAMSKAB_SMTP_HOST": "SMTP_HOST",
@@ -100,7 +108,7 @@ BOOLEAN_KEYS = {"DEBUG", "SMTP_STARTTLS", "SMTP_SSL"}
 def _coerce(key: str, value: str) -> Any:
     if key in BOOLEAN_KEYS:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S", "ANONYMOUS_PAGE_CACHE_S"):
+    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S", "ANONYMOUS_PAGE_CACHE_S", "PROXY_HOPS"):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"
         return tuple(int(hours) for hours in value.split(",") if hours.strip())
