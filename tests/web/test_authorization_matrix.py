@@ -116,6 +116,7 @@ def routes(w):
         "main.privacy": ("get", "/privatliv", PUBLIC),
         "main.accessibility": ("get", "/tilgaengelighed", PUBLIC),
         "main.healthz": ("get", "/healthz", PUBLIC),
+        "main.readyz": ("get", "/readyz", PUBLIC),
         "main.language": ("post", "/sprog", ACTION),
         "auth.register": ("get", "/konto/opret", (200,) + (302,) * 7),
         "auth.login": ("get", "/konto/log-ind", (200,) + (302,) * 7),

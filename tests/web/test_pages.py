@@ -6,6 +6,7 @@ from datetime import date, time
 
 import pytest
 from flask import abort
+from sqlalchemy.exc import OperationalError
 
 import factories
 from support import count_queries
@@ -152,6 +153,18 @@ def test_oversized_bodies_are_refused(client, app):
 
 def test_health_check(client, app):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_readiness_check_reports_the_database(client, app, monkeypatch):
+    assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", unreachable)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "unreachable"}
 
 
 def test_front_page_query_count_does_not_grow_with_needs(client, app):

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 from volunteer.caching import anonymous_page_cache
 from volunteer.db import utcnow
 from volunteer.extensions import csrf, db
-from volunteer.main.services import set_locale
+from volunteer.main.services import database_ready, set_locale
 from volunteer.needs import services as needs_services
 from volunteer.security import is_safe_redirect
 
@@ -59,4 +59,13 @@ def language() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
+    """Liveness: the process answers (it does not touch the database)."""
     return {"status": "ok"}, 200
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, str], int]:
+    """Readiness for a load balancer: 503 while the database cannot be reached."""
+    if database_ready():
+        return {"status": "ok", "database": "ok"}, 200
+    return {"status": "unavailable", "database": "unreachable"}, 503
