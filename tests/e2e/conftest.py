@@ -6,13 +6,21 @@ which CI sets so that it can never pass without running them.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from support import base_config
@@ -53,11 +61,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app with the (small) Hedensted demo world, served on a free port."""
-    tmp = tmp_path_factory.mktemp("live")
-    app = create_app(base_config(tmp, WTF_CSRF_ENABLED=True))
+@contextmanager
+def _serve(app: Flask) -> Iterator[str]:
+    """Seed the (small) Hedensted demo world and serve ``app`` on a free port in a thread."""
     with app.app_context():
         db.create_all()
         demo.seed(volunteers=40)
@@ -65,11 +71,88 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the (small) Hedensted demo world, served on a free port."""
+    tmp = tmp_path_factory.mktemp("live")
+    with _serve(create_app(base_config(tmp, WTF_CSRF_ENABLED=True))) as url:
+        yield url
+
+
+@dataclass
+class MailSink:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepts."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    received: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.received.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages delivered to ``address``, oldest first."""
+        with self.lock:
+            return [m for m in self.received if address in str(m["To"])]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp_sink() -> Iterator[MailSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink(port=_free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port, server_hostname="sink.test")
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    app: Flask
+
+
+@pytest.fixture(scope="module")
+def mail_site(tmp_path_factory: pytest.TempPathFactory, smtp_sink: MailSink) -> Iterator[Site]:
+    """Like ``live_server``, but the outbox is delivered over SMTP to ``smtp_sink`` and the links
+    in emails point at this server. Tests run jobs in-process (``volunteer.scheduler.run_job``)
+    and arrange data through ``site.app``."""
+    tmp = tmp_path_factory.mktemp("mail")
+    app = create_app(
+        base_config(
+            tmp,
+            WTF_CSRF_ENABLED=True,
+            SMTP_HOST=smtp_sink.host,
+            SMTP_PORT=smtp_sink.port,
+            SMTP_TIMEOUT_S=10,
+        )
+    )
+    with _serve(app) as url:
+        app.config["SITE_URL"] = url
+        yield Site(url, app)
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +165,29 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-@pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+def _new_page(browser, request: pytest.FixtureRequest, **options: Any) -> Iterator[object]:
     # axe is injected by Playwright's evaluate, which the site's CSP would otherwise refuse.
-    context = browser.new_context(bypass_csp=True, locale="da-DK")
+    context = browser.new_context(bypass_csp=True, locale="da-DK", **options)
     page = context.new_page()
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    yield from _new_page(browser, request)
+
+
+@pytest.fixture
+def tablet_page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A page on a tablet held upright (768×1024, touch), as staff use on the floor."""
+    yield from _new_page(
+        browser,
+        request,
+        viewport={"width": 768, "height": 1024},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from volunteer import demo
-
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+from e2e_helpers import _log_in, _violations
 
 PAGES = {
     None: [
@@ -48,24 +46,6 @@ PAGES = {
     "bakkegaarden@example.org": ["/center/"],
     "admin@example.org": ["/admin/", "/admin/planlaegger"],
 }
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/konto/log-ind")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Adgangskode").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Log ind").last.click()
-    page.wait_for_url(lambda url: "/konto/log-ind" not in url)
-
-
-def _violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-    ]
 
 
 @pytest.mark.parametrize("who", list(PAGES), ids=lambda who: who or "anonymous")

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-
-def _tab_to(page, selector: str, limit: int = 80) -> None:
-    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
-    for _ in range(limit):
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
+from e2e_helpers import _tab_to
 
 
 def test_register_fill_the_grid_by_keyboard_and_find_a_spiseven_near_juelsminde(page, live_server):
