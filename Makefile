@@ -27,7 +27,7 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o volunteer/translations/messages.pot \
 		--no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i volunteer/translations/messages.pot -d volunteer/translations \
-		--no-location --omit-header --ignore-obsolete
+		--width 100 --ignore-obsolete --no-fuzzy-matching
 
 db: translations
 	$(BIN)/flask db upgrade
