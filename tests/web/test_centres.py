@@ -96,6 +96,25 @@ def test_confirming_twice_changes_nothing(client, world):
     assert len(db.session.scalars(select(AuditEvent)).all()) == 1
 
 
+def test_a_recorded_visit_says_so_and_folds_its_buttons_away(client, world):
+    login(client, world["staff"])
+    card = f'id="besoeg-{world["past"].id}"'
+
+    def visit_card() -> str:
+        page = client.get("/center/").get_data(as_text=True)
+        start = page.index(card)
+        return page[start : page.index("</li>", start)]
+
+    assert "Registreret" not in visit_card() and "<details>" not in visit_card()
+    _post(client, world["past"].id, "confirmed", hours="1.5")
+    recorded = visit_card()
+    assert "Registreret: Bekræftet, 1,5 timer." in recorded
+    assert "<details>" in recorded and "Ret registreringen" in recorded
+    assert recorded.index("<details>") < recorded.index('value="confirmed"')
+    _post(client, world["past"].id, "no_show")
+    assert "Registreret: Udeblevet." in visit_card()
+
+
 def test_not_before_the_visit_has_started(client, world):
     login(client, world["staff"])
     for outcome in ("confirmed", "no_show"):
