@@ -22,6 +22,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     settings = dict(config_module.DEFAULTS)
+    # Flask takes DEBUG from FLASK_DEBUG (also set by `flask run --debug`): let the production
+    # check in ``finalise`` see it, not only SAMSKAB_DEBUG.
+    settings["DEBUG"] = app.config["DEBUG"]
     settings.update(config_module.from_environment())
     settings.update(config or {})
     app.config.update(config_module.finalise(settings, Path(app.instance_path)))

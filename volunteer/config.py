@@ -128,7 +128,9 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         raise ConfigError(f"SAMSKAB_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
     if production and config.get("DEBUG"):
-        raise ConfigError("Debug mode must never be on in production (unset SAMSKAB_DEBUG).")
+        raise ConfigError(
+            "Debug mode must never be on in production (unset SAMSKAB_DEBUG and FLASK_DEBUG)."
+        )
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(

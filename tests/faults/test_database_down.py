@@ -8,6 +8,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from faults_support import BUSY, assert_busy_page, log_in
 from sqlalchemy import func, select
 
 import factories
@@ -17,24 +18,6 @@ from volunteer import create_app
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import AwayPeriod, User
-
-BUSY = "Samskab har travlt lige nu"
-TRY_AGAIN = "Prøv igen om lidt"
-
-
-def assert_busy_page(response) -> None:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    assert response.status_code == 503, html[-1500:]
-    assert BUSY in html and TRY_AGAIN in html
-    assert response.headers["Retry-After"].isdigit()
-    assert "Traceback" not in html and "sqlalchemy" not in html.lower()
-
-
-def log_in(client, user) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302
 
 
 @pytest.fixture
