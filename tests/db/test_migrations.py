@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, text
 
 from support import (
     PG_SKIP,
@@ -68,3 +69,72 @@ def test_the_upgrade_command_line_works(empty_app):
     result = empty_app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "users" in inspect(db.engine).get_table_names()
+
+
+def _insert_0001_assignments() -> dict[int, int]:
+    """Two needs with sign-ups in a 0001 database (Core inserts: the models are newer).
+    Returns each assignment's expected queue number."""
+    tables = db.metadata.tables
+    t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(tables["organisations"]), {"id": 1, "name": "Kommune", "kind": "municipality"}
+        )
+        conn.execute(
+            insert(tables["activity_types"]),
+            {"id": 1, "code": "spisevenner", "name_da": "Spisevenner", "name_en": "Meal friends"},
+        )
+        conn.execute(
+            insert(tables["users"]),
+            [{"id": i, "email": f"v{i}@example.org", "name": f"V {i}"} for i in range(1, 6)],
+        )
+        need = {
+            "organisation_id": 1,
+            "activity_type_id": 1,
+            "title": "Spiseven",
+            "postcode": "7130",
+            "town": "Juelsminde",
+            "lat": 55.7,
+            "lon": 10.0,
+            "weekday": 3,
+            "start_time": time(17, 30),
+            "end_time": time(19),
+            "first_date": date(2026, 11, 5),
+        }
+        conn.execute(insert(tables["needs"]), [{"id": 1, **need}, {"id": 2, **need}])
+        # (id, need, volunteer, created_at): need 1 out of id order, with a tie on the time.
+        rows = [
+            (1, 1, 1, t0 + timedelta(minutes=5)),
+            (2, 1, 2, t0),
+            (3, 1, 3, t0 + timedelta(minutes=5)),
+            (4, 2, 4, t0 + timedelta(minutes=9)),
+            (5, 1, 5, t0 + timedelta(minutes=1)),
+            (6, 2, 1, t0),
+        ]
+        conn.execute(
+            insert(tables["assignments"]),
+            [
+                {
+                    "id": i,
+                    "need_id": n,
+                    "volunteer_id": v,
+                    "created_at": at,
+                    "state": "waitlisted",
+                    "source": "signup",
+                }
+                for i, n, v, at in rows
+            ],
+        )
+    return {2: 1, 5: 2, 1: 3, 3: 4, 6: 1, 4: 2}
+
+
+def test_0002_numbers_existing_sign_ups_in_their_old_order(empty_app):
+    """Rows from before the queue number keep their place: numbered by (created_at, id) per
+    need, and the schema then matches the models."""
+    upgrade(revision="0001")
+    expected = _insert_0001_assignments()
+    upgrade()
+    with db.engine.connect() as conn:
+        numbers = dict(conn.execute(text("SELECT id, queue_number FROM assignments")).all())
+    assert numbers == expected
+    assert _drift() == []

@@ -59,6 +59,49 @@ def test_sign_up_accepts_until_full_then_waitlists_in_order(need):
     assert len(visits) == 4 and all(v.state == "scheduled" for v in visits)
 
 
+def test_the_waiting_list_follows_the_order_of_sign_up_not_the_clock(need):
+    """A request's time is read before it waits for the need's lock, and web nodes' clocks
+    differ: a sign-up that commits later may carry an earlier time. Its place in line is still
+    after everyone who committed before it."""
+    people = [_volunteer() for _ in range(5)]
+    # Each later sign-up carries an earlier time than the one before it.
+    results = [signup.sign_up(p, need.id, NOW - timedelta(seconds=i)) for i, p in enumerate(people)]
+    assert [r.position for r in results] == [None, None, 1, 2, 3]
+    numbers = db.session.scalars(
+        select(Assignment.queue_number)
+        .where(Assignment.need_id == need.id)
+        .order_by(Assignment.volunteer_id)
+    ).all()
+    assert numbers == [1, 2, 3, 4, 5]
+    # The first accepted volunteer leaves: the slot goes to the first in line, not the one
+    # with the earliest time.
+    first = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == people[0].id))
+    first.state = "withdrawn"
+    offered = signup.offer_next(need, NOW + timedelta(hours=1))
+    db.session.commit()
+    assert offered.volunteer_id == people[2].id
+    waiting = db.session.scalars(
+        select(Assignment).where(Assignment.need_id == need.id, Assignment.state == "waitlisted")
+    ).all()
+    assert sorted(signup.waitlist_position(a) for a in waiting) == [1, 2]
+    assert {a.volunteer_id: signup.waitlist_position(a) for a in waiting} == {
+        people[3].id: 1,
+        people[4].id: 2,
+    }
+
+
+def test_signing_up_again_after_leaving_goes_to_the_back_of_the_line(need):
+    people = [_volunteer() for _ in range(4)]
+    for i, person in enumerate(people):
+        signup.sign_up(person, need.id, NOW + timedelta(seconds=i))
+    third = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == people[2].id))
+    third.state = "withdrawn"
+    db.session.commit()
+    again = signup.sign_up(people[2], need.id, NOW + timedelta(minutes=1))
+    assert again.waitlisted and again.position == 2
+    assert again.assignment.queue_number == 5
+
+
 def test_signing_up_twice_is_refused_and_changes_nothing(need):
     volunteer = _volunteer()
     signup.sign_up(volunteer, need.id, NOW)
@@ -197,12 +240,14 @@ def test_fifty_concurrent_sign_ups_for_three_slots(wide_app, backend):
     assert sorted(outcomes.values()).count("accepted") == 3
     assert sorted(outcomes.values()).count("waitlisted") == 47
     rows = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.need_id == need_id)
-        .order_by(Assignment.created_at, Assignment.id)
+        select(Assignment).where(Assignment.need_id == need_id).order_by(Assignment.queue_number)
     ).all()
     assert len(rows) == 50
-    assert sum(r.state == "accepted" for r in rows) == 3
+    # One place in line each, in the order the sign-ups held the lock (the ids were drawn then
+    # too); the first three in line got the slots.
+    assert [r.queue_number for r in rows] == list(range(1, 51))
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    assert [r.state for r in rows[:3]] == ["accepted"] * 3
     waitlisted = [r for r in rows if r.state == "waitlisted"]
     assert [signup.waitlist_position(r) for r in waitlisted] == list(range(1, 48))
     assert db.session.get(factories.Need, need_id).status == NeedStatus.FILLED

@@ -60,6 +60,8 @@ class Assignment(Base):
         CheckConstraint(one_of("source", AssignmentSource), name="source"),
         # One row per volunteer and need: a double click or a refresh cannot create a second one.
         UniqueConstraint("need_id", "volunteer_id"),
+        # Sign-up order, numbered under the need's lock: no two sign-ups share a place in line.
+        UniqueConstraint("need_id", "queue_number"),
         Index("ix_assignments_need_id_state", "need_id", "state"),
     )
 
@@ -78,6 +80,9 @@ class Assignment(Base):
     explanation: Mapped[list[Any]] = mapped_column(JSON, default=list)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 1, 2, 3 … in the order sign-ups took the need's lock; orders the waiting list. A counter,
+    # not a timestamp: web nodes' clocks differ and a request's clock is read before it waits.
+    queue_number: Mapped[int | None]
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -242,7 +242,7 @@ def people_for(need: Need) -> NeedPeople:
         select(Assignment)
         .where(Assignment.need_id == need.id)
         .options(selectinload(Assignment.volunteer))
-        .order_by(Assignment.created_at, Assignment.id)
+        .order_by(Assignment.queue_number.nulls_last(), Assignment.created_at, Assignment.id)
     ).all()
     by_state: dict[str, list[Assignment]] = {}
     for row in rows:

@@ -94,10 +94,17 @@ def waitlist_position(assignment: Assignment) -> int:
         select(func.count()).where(
             Assignment.need_id == assignment.need_id,
             Assignment.state == AssignmentState.WAITLISTED,
-            (Assignment.created_at < assignment.created_at)
-            | ((Assignment.created_at == assignment.created_at) & (Assignment.id <= assignment.id)),
+            Assignment.queue_number <= assignment.queue_number,
         )
     )
+
+
+def next_queue_number(need_id: int) -> int:
+    """The need's next place in line. Only call while holding the need's lock."""
+    last = db.session.scalar(
+        select(func.max(Assignment.queue_number)).where(Assignment.need_id == need_id)
+    )
+    return (last or 0) + 1
 
 
 def create_visits(assignment: Assignment, now: datetime) -> None:
@@ -172,6 +179,7 @@ def sign_up(volunteer: User, need_id: int, now: datetime) -> SignupResult:
     assignment.state = state
     assignment.source = AssignmentSource.SIGNUP
     assignment.created_at = now
+    assignment.queue_number = next_queue_number(need.id)
     assignment.responded_at = now if free else None
     assignment.ended_at = None
     try:
@@ -206,7 +214,7 @@ def offer_next(need: Need, now: datetime) -> Assignment | None:
     nxt = db.session.scalar(
         select(Assignment)
         .where(Assignment.need_id == need.id, Assignment.state == AssignmentState.WAITLISTED)
-        .order_by(Assignment.created_at, Assignment.id)
+        .order_by(Assignment.queue_number, Assignment.id)
         .limit(1)
     )
     if nxt is None:
