@@ -34,16 +34,16 @@ TOKENS = {
     "Stripe key": re.compile(r"\b[rs]k_live_[0-9A-Za-z]{16,}"),
 }
 
-# scheme://user:password@host
+# <scheme>://<user>:<password>@<host>
 URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/:@'\"<>]+):([^\s/@'\"<>]+)@")
 
 # NAME = "value", "NAME": "value", NAME: "value", NAME="value" ...
-SECRET_NAME = r"\w*(?:SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY)\w*"
+SENSITIVE_NAME = r"\w*(?:SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY)\w*"
 QUOTED_ASSIGNMENT = re.compile(
-    rf"""(?i)\b({SECRET_NAME})["']?\s*(?::|=|:=)\s*[rb]?["']([^"'\s]{{8,}})["']"""
+    rf"""(?i)\b({SENSITIVE_NAME})["']?\s*(?::|=|:=)\s*[rb]?["']([^"'\s]{{8,}})["']"""
 )
 # ... and, in shell, make, ini and similar files, NAME=value without quotes.
-BARE_ASSIGNMENT = re.compile(rf"""(?i)\b({SECRET_NAME})\s*[:=]\s*([^\s"'$({{][^\s"']{{7,}})""")
+BARE_ASSIGNMENT = re.compile(rf"""(?i)\b({SENSITIVE_NAME})\s*[:=]\s*([^\s"'$({{][^\s"']{{7,}})""")
 BARE_SUFFIXES = {".sh", ".ini", ".cfg", ".conf", ".toml", ".yml", ".yaml", ".env", ".properties"}
 BARE_NAMES = {"Makefile", "Procfile", "run", "Dockerfile"}
 
