@@ -34,7 +34,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from web_needs import PG_URL, ROOT, WORKERS, WRK_SCRIPT, free_port, seed
+from web_needs import PG_URL, ROOT, WORKERS, WRK_SCRIPT, free_port, fresh_pg_schema, seed
 
 RESULTS = ROOT / "bench" / "results" / "web_load.json"
 PG_SCHEMA = "samskab_bench_load"
@@ -348,14 +348,7 @@ def main() -> None:
     script = workdir / "report.lua"
     script.write_text(WRK_SCRIPT)
 
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    engine.dispose()
-    url = f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
+    url = fresh_pg_schema(PG_SCHEMA)
     started = time.perf_counter()
     info = seed(url)
     print(

@@ -212,6 +212,18 @@ def load(url: str, seconds: int, connections: int, script: Path) -> dict[str, fl
     }
 
 
+def fresh_pg_schema(schema: str) -> str:
+    """An empty schema of its own in the benchmark database; returns the URL that uses it."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -228,14 +240,7 @@ def main() -> None:
         if backend == "sqlite":
             url = f"sqlite:///{workdir / 'bench.db'}"
         else:
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(PG_URL)
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-                conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-            engine.dispose()
-            url = f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
+            url = fresh_pg_schema(PG_SCHEMA)
         started = time.perf_counter()
         info = seed(url)
         print(
