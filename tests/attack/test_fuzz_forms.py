@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from volunteer_factories import login
 
 from volunteer.auth.services import make_reset_token
+from volunteer.centres.services import action_token
 from volunteer.extensions import db
-from volunteer.models import User
+from volunteer.models import User, Visit
 
 ONE_MB = 1024 * 1024
 
@@ -200,6 +201,19 @@ FORMS: dict[str, Form] = {
             f"v{w['visit']}-note": "Godt besøg",
         },
     ),
+    "swap": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/matchning/{w['run']}/byt/{w['proposal']}",
+        lambda w: {"volunteer_id": str(w["volunteer_id"])},
+    ),
+    # The one-click link from the centre digest: no login, the signed token is the permission.
+    "visit_link": Form(
+        "anonymous",
+        "post",
+        lambda w: f"/center/link/{w['link_token']}",
+        lambda w: {"link-hours": "1.5", "link-note": "Godt besøg"},
+    ),
     "need_search": Form(
         "anonymous",
         "get",
@@ -251,6 +265,46 @@ FORMS: dict[str, Form] = {
 }
 
 
+def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
+    """The world plus the signed tokens some forms carry in their URL."""
+    staff, visit = world["users"]["centre"], db.session.get(Visit, world["visit"])
+    return {
+        **world,
+        "reset_token": make_reset_token(volunteer),
+        "link_token": action_token(staff, visit, "confirmed"),
+    }
+
+
+# POST routes with no input but the URL (and the CSRF token): nothing for a fuzzer to vary
+# beyond the path, which test_hostile_tokens_in_the_path and the id tests below cover.
+NO_FIELDS = {
+    "auth.logout",
+    "needs.answer_invitation",
+    "needs.change_status",
+    "needs.sign_up",
+    "notifications.retry",
+    "volunteers.remove_away",
+    "volunteers.renew_calendar",
+    "volunteers.withdraw",
+}
+
+
+def test_every_post_route_is_fuzzed_or_has_no_fields(app, world):
+    """Generated from the URL map: a new form route fails here until it is in FORMS."""
+    volunteer = db.session.get(User, world["volunteer_id"])
+    world = _with_tokens(world, volunteer)
+    adapter = app.url_map.bind("localhost")
+    fuzzed = {
+        adapter.match(form.url(world).split("?")[0], method="POST")[0]
+        for form in FORMS.values()
+        if form.method == "post"
+    }
+    posts = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    assert posts - fuzzed - NO_FIELDS == set()
+    assert fuzzed & NO_FIELDS == set()
+    assert posts >= NO_FIELDS, "a listed route no longer exists"
+
+
 def _fields(valid: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     """Each field valid or hostile, sometimes missing altogether."""
     return st.fixed_dictionaries(
@@ -263,7 +317,7 @@ def _fields(valid: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 def test_hostile_input_never_breaks_a_form(app, world, name):
     form = FORMS[name]
     volunteer = db.session.get(User, world["volunteer_id"])
-    world = {**world, "reset_token": make_reset_token(volunteer)}
+    world = _with_tokens(world, volunteer)
     url, valid = form.url(world), form.valid(world)
 
     def new_client():  # type: ignore[no-untyped-def]
@@ -308,7 +362,7 @@ ONE_FIELD_WORDS = ["a\x00b", "' OR 1=1 --", "<script>alert(1)</script>", "x" * 5
 def test_each_field_alone_with_a_hostile_value(app, world, name):
     form = FORMS[name]
     volunteer = db.session.get(User, world["volunteer_id"])
-    world = {**world, "reset_token": make_reset_token(volunteer)}
+    world = _with_tokens(world, volunteer)
     url, valid = form.url(world), form.valid(world)
     client = app.test_client()
     if form.role != "anonymous":
