@@ -8,11 +8,23 @@ import pytest
 
 import factories
 from support import make_app
+from volunteer.extensions import limiter
+
+
+def _fresh_counters(app):
+    """Flask-Limiter keeps one state per process (production has one app per process; these
+    tests make many): start each test with no attempts counted and the storage taken as alive
+    (the Redis-down test leaves it marked dead, which Flask-Limiter only rechecks now and then;
+    there is no public call for that)."""
+    limiter._storage_dead = False
+    limiter.reset()
+    return app
 
 
 @pytest.fixture
 def limited_app(backend, tmp_path):
-    yield from make_app(backend, tmp_path, RATELIMIT_ENABLED=True)
+    for app in make_app(backend, tmp_path, RATELIMIT_ENABLED=True):
+        yield _fresh_counters(app)
 
 
 def test_the_eleventh_bad_password_in_a_minute_gets_429(limited_app):
@@ -54,6 +66,7 @@ def test_with_redis_unreachable_logins_still_work_and_are_still_limited(tmp_path
         RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_closed_port()}/0",
     )
     app = next(app_iter)
+    limiter._storage_dead = False  # as _fresh_counters, but there is no storage to reset
     try:
         client = app.test_client()
         user = factories.user()
@@ -69,5 +82,42 @@ def test_with_redis_unreachable_logins_still_work_and_are_still_limited(tmp_path
             for _ in range(10)
         ]
         assert statuses == [200] * 9 + [429]
+    finally:
+        limiter._storage_dead = False
+        next(app_iter, None)
+
+
+def _bad_logins(client, email: str, count: int, forwarded_for: str | None = None) -> list[int]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return [
+        client.post(
+            "/konto/log-ind", data={"email": email, "password": "forkert"}, headers=headers
+        ).status_code
+        for _ in range(count)
+    ]
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_reset_the_limit(limited_app):
+    client = limited_app.test_client()
+    user = factories.user()
+    assert _bad_logins(client, user.email, 10, "203.0.113.1") == [200] * 10
+    # A new made-up address per attempt is ignored: the limit is on the real peer address.
+    assert _bad_logins(client, user.email, 1, "203.0.113.2") == [429]
+
+
+def test_behind_one_proxy_each_client_address_has_its_own_limit(backend, tmp_path):
+    app_iter = make_app(backend, tmp_path, RATELIMIT_ENABLED=True, PROXY_HOPS=1)
+    app = _fresh_counters(next(app_iter))
+    try:
+        client = app.test_client()
+        user = factories.user()
+        assert _bad_logins(client, user.email, 11, "203.0.113.7") == [200] * 10 + [429]
+        assert _bad_logins(client, user.email, 1, "203.0.113.8") == [200]
+        # The scheme comes from the proxy too: redirects stay on https.
+        response = client.get(
+            "/min-side/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "frivillig.dk"}
+        )
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith(("https://frivillig.dk/", "/konto/log-ind"))
     finally:
         next(app_iter, None)
