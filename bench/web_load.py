@@ -25,16 +25,25 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from web_needs import PG_URL, ROOT, WORKERS, WRK_SCRIPT, free_port, fresh_pg_schema, seed
+from web_needs import (
+    PG_URL,
+    ROOT,
+    WORKERS,
+    WRK_SCRIPT,
+    free_port,
+    fresh_pg_schema,
+    seed,
+    serve,
+    stop,
+    wait_until_up,
+)
 
 RESULTS = ROOT / "bench" / "results" / "web_load.json"
 PG_SCHEMA = "samskab_bench_load"
@@ -84,30 +93,7 @@ backend nodes
 
 def start_node(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
     """One web node: `gunicorn app:app` with ``workers`` sync workers (as bench/web_needs.py)."""
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "app:app",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _wait_until_up(process, f"http://127.0.0.1:{port}/healthz", log)
-    return process
+    return serve("app:app", env, port, "/healthz", workers=workers, log=log)
 
 
 def start_haproxy(port: int, backends: list[int], workers: int, workdir: Path) -> subprocess.Popen:
@@ -127,35 +113,8 @@ def start_haproxy(port: int, backends: list[int], workers: int, workdir: Path) -
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    _wait_until_up(process, f"http://127.0.0.1:{port}/healthz", log)
+    wait_until_up(process, f"http://127.0.0.1:{port}/healthz", log)
     return process
-
-
-def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the process and its whole group (gunicorn's workers)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 # --- CPU accounting from /proc ---------------------------------------------------------------

@@ -143,43 +143,71 @@ def seed(url: str) -> dict[str, int]:
     return {"needs": len(need_rows), "occurrences": len(occurrences), "sample_need": sample_need}
 
 
-def serve(app_spec: str, env: dict[str, str], port: int, probe: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app_spec,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+def serve(
+    app_spec: str,
+    env: dict[str, str],
+    port: int,
+    probe: str,
+    workers: int = WORKERS,
+    log: Path | None = None,
+) -> subprocess.Popen:
+    """`gunicorn APP_SPEC` with ``workers`` sync workers, in its own process group; returns
+    once ``probe`` answers. Output goes to ``log`` when given."""
+    out = log.open("a") if log else None
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                app_spec,
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
+    finally:
+        if out:
+            out.close()
+    wait_until_up(process, f"http://127.0.0.1:{port}{probe}", log)
+    return process
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log: Path | None = None) -> None:
+    """Wait (up to 60 s) until ``url`` answers; stop the process and say why if it does not."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2)
-            return process
+            urllib.request.urlopen(url, timeout=2)
+            return
         except OSError:
             time.sleep(0.3)
     stop(process)
-    raise RuntimeError(f"gunicorn {app_spec} did not start")
+    tail = log.read_text()[-3000:] if log else ""
+    raise RuntimeError(f"{url} did not come up\n{tail}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop the process and its whole group (gunicorn's workers)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def load(url: str, seconds: int, connections: int, script: Path) -> dict[str, float]:

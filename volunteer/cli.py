@@ -30,7 +30,7 @@ def _find(model: type[Organisation] | type[Centre], key: str | None):  # type: i
     if key is None:
         return None
     condition = model.name == key
-    if key.isdigit():
+    if key.isdecimal():
         condition = or_(condition, model.id == int(key))
     found = db.session.scalar(select(model).where(condition))
     if found is None:

@@ -33,7 +33,7 @@ class DanishPostcode:
 
     def __call__(self, form: Form, field: Field) -> None:
         code = geo.normalise_postcode(field.data or "")
-        if not (len(code) == 4 and code.isdigit()):
+        if not (len(code) == 4 and code.isdecimal()):
             raise ValidationError(_l("Write a Danish postcode of four digits, e.g. 7130."))
         if geo.lookup(code) is None:
             raise ValidationError(_l("We do not know the postcode %(code)s.", code=code))

@@ -32,7 +32,7 @@ def page_number() -> int:
 
 def form_id(value: str | None) -> int | None:
     """A record id from form data, or None when it is not one that could exist."""
-    if value is None or not value.isdigit():
+    if value is None or not value.isdecimal():
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None

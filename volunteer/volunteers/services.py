@@ -198,7 +198,7 @@ def parse_slots(values: Iterable[str]) -> set[tuple[int, int]]:
     slots = set()
     for value in values:
         day_text, _, hour_text = value.partition("-")
-        if not (day_text.isdigit() and hour_text.isdigit()):
+        if not (day_text.isdecimal() and hour_text.isdecimal()):
             raise ValueError(value)
         day, hour = int(day_text), int(hour_text)
         if not (0 <= day <= 6 and hour in starts):
