@@ -134,3 +134,13 @@ def count_queries(client: FlaskClient, url: str) -> int:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
+
+
+def delivered_text(message: Any, part: str = "plain") -> str:
+    """What the recipient of an outbox message reads: the body as delivery builds it, with its
+    bearer links minted (the stored body only holds markers)."""
+    from volunteer.notifications.delivery import build_email
+
+    body = build_email(message, "Samskab <noreply@samskab.test>").get_body((part,))
+    assert body is not None
+    return body.get_content()

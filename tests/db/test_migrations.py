@@ -138,3 +138,52 @@ def test_0002_numbers_existing_sign_ups_in_their_old_order(empty_app):
         numbers = dict(conn.execute(text("SELECT id, queue_number FROM assignments")).all())
     assert numbers == expected
     assert _drift() == []
+
+
+def test_0003_hides_the_bearer_links_stored_before_it(empty_app):
+    """Messages written before 0003 held live reset and one-click links: the upgrade replaces
+    them, and leaves other links and messages as they were."""
+    upgrade(revision="0002")
+    tables = db.metadata.tables
+    reset = "https://samskab.dk/konto/nulstil/eyJ1IjoxfQ.abc.def"
+    confirm = "https://samskab.dk/center/link/WzEsImNvbmZpcm1lZCIsMl0.xyz"
+    message = {
+        "recipient_email": "karen@example.org",
+        "locale": "da",
+        "subject": "Emne",
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": datetime(2026, 12, 1, tzinfo=UTC),
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC),
+        "body_html": None,
+    }
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(tables["outbox_messages"]),
+            [
+                {**message, "id": 1, "dedup_key": "a", "body_text": f"Åbn:\n{reset}\n"},
+                {
+                    **message,
+                    "id": 2,
+                    "dedup_key": "b",
+                    "body_text": f"Kom: {confirm}\nhttps://samskab.dk/center/",
+                    "body_html": f'<a href="{confirm}">Kom</a>',
+                },
+                {**message, "id": 3, "dedup_key": "c", "body_text": "https://samskab.dk/opgaver/4"},
+            ],
+        )
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = dict(
+            (id_, (body, html))
+            for id_, body, html in conn.execute(
+                text("SELECT id, body_text, body_html FROM outbox_messages")
+            )
+        )
+    assert rows[1] == ("Åbn:\n[link skjult]\n", None)
+    assert rows[2] == (
+        "Kom: [link skjult]\nhttps://samskab.dk/center/",
+        '<a href="[link skjult]">Kom</a>',
+    )
+    assert rows[3] == ("https://samskab.dk/opgaver/4", None)
+    assert _drift() == []

@@ -31,7 +31,7 @@ def now() -> datetime:
 def _messages(n: int, **fields) -> list[int]:
     person = factories.user(Role.VOLUNTEER, **fields)
     ids = [
-        enqueue(f"test:{i}", person, "password_reset", reset_url=f"/r/{i}", max_age_minutes=60).id
+        enqueue(f"test:{i}", person, "password_reset", reset_link=f"/r/{i}", max_age_minutes=60).id
         for i in range(n)
     ]
     db.session.commit()
@@ -47,8 +47,8 @@ def _state(message_id: int) -> OutboxMessage:
 
 def test_enqueue_is_idempotent_per_dedup_key(app):
     person = factories.user(Role.VOLUNTEER)
-    first = enqueue("k:1", person, "password_reset", reset_url="/x", max_age_minutes=60)
-    second = enqueue("k:1", person, "password_reset", reset_url="/y", max_age_minutes=60)
+    first = enqueue("k:1", person, "password_reset", reset_link="/x", max_age_minutes=60)
+    second = enqueue("k:1", person, "password_reset", reset_link="/y", max_age_minutes=60)
     db.session.commit()
     assert first.id == second.id
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
@@ -223,8 +223,10 @@ def test_coordinators_see_only_mail_to_their_own_organisations_people(app, clien
     stranger = factories.user(Role.VOLUNTEER, name="Ole Fremmed")
     stranger.profile.organisations.append(theirs)
     db.session.commit()
-    mine = enqueue("test:ours", member, "password_reset", reset_url="/r/1", max_age_minutes=60)
-    other = enqueue("test:theirs", stranger, "password_reset", reset_url="/r/2", max_age_minutes=60)
+    mine = enqueue("test:ours", member, "password_reset", reset_link="/r/1", max_age_minutes=60)
+    other = enqueue(
+        "test:theirs", stranger, "password_reset", reset_link="/r/2", max_age_minutes=60
+    )
     db.session.commit()
     _login(client, coordinator)
     page = client.get("/admin/udbakke/").get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,11 +15,15 @@ from volunteer.admin.models import Centre, Organisation
 from volunteer.auth.models import Role, User, new_session_token
 from volunteer.db import utcnow
 from volunteer.extensions import db
+from volunteer.notifications import links
+from volunteer.notifications.links import BearerLink
 from volunteer.notifications.services import enqueue
+from volunteer.urls import external_url
 from volunteer.volunteers.models import VolunteerProfile
 from volunteer.volunteers.services import join_default_organisations
 
 RESET_SALT = "samskab.password-reset"
+RESET_LINK = "password-reset"
 DEFAULT_MAX_KM = 10.0
 
 # Checked against when the email is unknown, so a login takes as long either way.
@@ -129,17 +133,26 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    token = make_reset_token(user)
-    digest = hashlib.sha256(token.encode()).hexdigest()[:24]
+    # The token is minted when the email is sent (``_reset_link``), so the outbox never holds
+    # it. One request a second at most: a double click sends one email.
     enqueue(
-        f"password-reset:{user.id}:{digest}",
+        f"password-reset:{user.id}:{int(utcnow().timestamp())}",
         user,
         "password_reset",
-        reset_url=url_for("auth.reset_password", token=token, _external=False),
+        reset_link=BearerLink(RESET_LINK, user_id=user.id),
         max_age_minutes=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60,
     )
     audit.record("account.reset_requested", "user", user.id, actor_id=None)
     db.session.commit()
+
+
+@links.minter(RESET_LINK)
+def _reset_link(user_id: int) -> str | None:
+    """A fresh reset URL for the user, at delivery time (None when the account is gone)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return external_url("auth.reset_password", token=make_reset_token(user))
 
 
 def user_for_reset_token(token: str) -> User:

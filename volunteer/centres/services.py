@@ -37,12 +37,16 @@ from volunteer.extensions import db
 from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 from volunteer.needs.services import local_to_utc
+from volunteer.notifications import links
+from volunteer.notifications.links import BearerLink
 from volunteer.notifications.services import enqueue
+from volunteer.urls import external_url
 
 OUTCOMES = (VisitState.CONFIRMED, VisitState.NO_SHOW, VisitState.CANCELLED)
 NOTE_MAX = 500
 MAX_HOURS = 24
 LINK_SALT = "samskab.visit-action"
+VISIT_LINK = "visit-action"
 # Long enough for a link in the morning digest to work the rest of the day and the next morning.
 LINK_MAX_AGE = timedelta(hours=36)
 # How far back unrecorded visits stay on the staff page, waiting for an answer.
@@ -197,7 +201,21 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def action_token(staff: User, visit: Visit, outcome: str) -> str:
     """A signed token for one action on one visit by one staff member (for emailed links)."""
-    return str(_serializer().dumps([visit.id, str(VisitState(outcome)), staff.id]))
+    return _action_token(staff.id, visit.id, outcome)
+
+
+def _action_token(staff_id: int, visit_id: int, outcome: str) -> str:
+    return str(_serializer().dumps([visit_id, str(VisitState(outcome)), staff_id]))
+
+
+def action_link(staff: User, visit: Visit, outcome: str) -> BearerLink:
+    """The one-click link for an email: stored as a marker, minted when the email is sent."""
+    return BearerLink(VISIT_LINK, staff_id=staff.id, visit_id=visit.id, outcome=str(outcome))
+
+
+@links.minter(VISIT_LINK)
+def _visit_link(staff_id: int, visit_id: int, outcome: str) -> str:
+    return external_url("centres.visit_link", token=_action_token(staff_id, visit_id, outcome))
 
 
 def read_action_link(token: str, now: datetime) -> LinkAction:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
-from volunteer.centres.services import action_token
+from volunteer.centres.services import action_link
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.jobs.common import local_day_bounds
@@ -20,7 +20,6 @@ from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatu
 from volunteer.needs.services import local_to_utc
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.notifications.services import already_enqueued, enqueue
-from volunteer.urls import external_url
 
 
 def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
@@ -67,9 +66,7 @@ def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
             continue
         links = {
             visit.id: {
-                outcome: external_url(
-                    "centres.visit_link", token=action_token(person, visit, outcome)
-                )
+                outcome: action_link(person, visit, outcome)
                 for outcome in (VisitState.CONFIRMED, VisitState.NO_SHOW)
             }
             for _centre, visits in centres

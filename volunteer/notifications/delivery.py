@@ -21,9 +21,11 @@ from email.utils import format_datetime, parseaddr
 from typing import Any, NamedTuple, Protocol
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, or_, select, update
 
 from volunteer.extensions import db
+from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage, OutboxState
 
 log = logging.getLogger("samskab.outbox")
@@ -39,11 +41,17 @@ class _Pending(NamedTuple):
 
 
 class Transport(Protocol):
+    # Whether the recipient gets the message: only then are bearer links minted into it.
+    delivers: bool
+
     def send(self, message: EmailMessage) -> None: ...
 
 
 class LogTransport:
-    """Development delivery (no SMTP host configured): the message goes to the log."""
+    """Development delivery (no SMTP host configured): the message goes to the log, with its
+    bearer links hidden — a log is read by more people than the recipient."""
+
+    delivers = False
 
     def send(self, message: EmailMessage) -> None:
         body = message.get_body(("plain",))
@@ -57,6 +65,8 @@ class LogTransport:
 
 class SMTPTransport:
     """One SMTP connection; ``send`` returns only when the server accepted the message."""
+
+    delivers = True
 
     def __init__(self, connection: smtplib.SMTP) -> None:
         self.connection = connection
@@ -90,12 +100,20 @@ def transport(config: Any) -> Iterator[Transport]:
             connection.close()
 
 
-def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
+def build_email(message: OutboxMessage, mail_from: str, *, live_links: bool = True) -> EmailMessage:
     """The MIME message: plain text, an HTML alternative, and the .ics as an attachment.
 
+    Bearer links are minted now, with fresh tokens (``live_links``), or shown hidden.
     The Message-ID is derived from the outbox row, so a retried delivery carries the same id
     and receiving servers can tell it is the same message.
     """
+
+    def body(text: str, *, html: bool = False) -> str:
+        if not live_links:
+            return links.redact(text, locale=message.locale)
+        with force_locale(message.locale):
+            return links.mint(text, message.links, html=html)
+
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "samskab.invalid"
     email = EmailMessage()
     email["From"] = mail_from
@@ -104,9 +122,9 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
     email["Content-Language"] = message.locale
-    email.set_content(message.body_text)
+    email.set_content(body(message.body_text))
     if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
+        email.add_alternative(body(message.body_html, html=True), subtype="html")
     if message.ics:
         email.add_attachment(
             message.ics, subtype="calendar", filename="samskab.ics", params={"method": "PUBLISH"}
@@ -205,15 +223,23 @@ def deliver_batch(ids: Sequence[int], worker: str, now: datetime) -> Counter[str
     """Send the claimed messages over one connection; count sent / retry / failed / deferred."""
     config = current_app.config
     outcome: Counter[str] = Counter()
-    # Built up front: each outcome commits, which would expire ORM objects and cost a reload.
-    batch = [
-        _Pending(m.id, m.dedup_key, m.attempts, build_email(m, config["MAIL_FROM"]))
-        for m in db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-        )
-    ]
     try:
         with transport(config) as wire:
+            # Built before the first send: each outcome commits, which would expire ORM
+            # objects and cost a reload.
+            batch = [
+                _Pending(
+                    m.id,
+                    m.dedup_key,
+                    m.attempts,
+                    build_email(m, config["MAIL_FROM"], live_links=wire.delivers),
+                )
+                for m in db.session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .order_by(OutboxMessage.id)
+                )
+            ]
             for pending in batch:
                 try:
                     wire.send(pending.email)

@@ -39,6 +39,9 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
+    # What the bearer links in the bodies are for (kind and ids, never a token): the bodies
+    # hold markers, and delivery mints the URLs (volunteer.notifications.links).
+    links: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(10), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,8 +18,10 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from volunteer import audit
 from volunteer.auth.models import Role, User, organisation_members
 from volunteer.extensions import db
+from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.volunteers.models import VolunteerProfile, organisation_volunteers
 
@@ -39,6 +41,7 @@ def enqueue(
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` (and ``.subject.txt``, and ``.html`` when it exists) in the
     recipient's language and add it to the outbox, with an optional iCalendar attachment.
+    A ``links.BearerLink`` in the context is stored as a marker, never as a URL.
 
     Returns the existing message when ``dedup_key`` was used before. The insert skips a key
     another transaction wrote meanwhile (ON CONFLICT DO NOTHING), so concurrent jobs never fail
@@ -47,7 +50,7 @@ def enqueue(
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
     if existing is not None:
         return existing
-    with force_locale(recipient.locale):
+    with force_locale(recipient.locale), links.collecting() as bearer_links:
         context.setdefault("site_url", current_app.config["SITE_URL"].rstrip("/"))
         context.setdefault("recipient", recipient)
         body = render_template(f"mail/{template}.txt", **context)
@@ -69,6 +72,7 @@ def enqueue(
             body_text=body,
             body_html=html,
             ics=ics,
+            links=bearer_links or None,
         )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
@@ -123,8 +127,19 @@ def message_for(viewer: User, message_id: int) -> OutboxMessage | None:
     return db.session.scalar(query)
 
 
+def open_message(viewer: User, message_id: int) -> OutboxMessage | None:
+    """One message for the message page, if the viewer may read it; the reading is audited
+    (messages are personal data). Commits."""
+    found = message_for(viewer, message_id)
+    if found is not None:
+        audit.record("outbox.message_viewed", "outbox_message", found.id, actor_id=viewer.id)
+        db.session.commit()
+    return found
+
+
 def retry(message: OutboxMessage, now: datetime) -> None:
-    """Give a failed message a fresh set of attempts, due at once. Commits."""
+    """Give a failed message a fresh set of attempts, due at once. Commits. (Its bearer links are
+    minted again when it is delivered, so the new email carries fresh tokens.)"""
     if message.state != OutboxState.FAILED:
         raise NotRetryable
     message.state = OutboxState.PENDING

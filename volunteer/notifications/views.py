@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
-from volunteer.notifications import health, services
+from volunteer.notifications import health, links, services
 from volunteer.notifications.models import JobRunStatus, OutboxState
 
 bp = Blueprint("notifications", __name__)
@@ -34,6 +34,10 @@ JOB_STATUSES = {
 @bp.app_template_filter("outbox_state")
 def outbox_state(code: str) -> str:
     return str(OUTBOX_STATES.get(code, code))  # type: ignore[call-overload]
+
+
+# Bearer links never reach a staff page, whatever the role: see volunteer.notifications.links.
+bp.app_template_filter("hide_links")(links.redact)
 
 
 @bp.app_template_filter("job_status")
@@ -58,7 +62,7 @@ def outbox() -> str:
 @bp.get("/udbakke/<int:message_id>")
 @role_required(*STAFF)
 def message(message_id: int) -> str:
-    found = services.message_for(current_user, message_id) or abort(404)
+    found = services.open_message(current_user, message_id) or abort(404)
     return render_template("notifications/message.html", message=found)
 
 

@@ -21,6 +21,7 @@ from volunteer.coordination.models import Assignment
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Occurrence
+from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage
 from volunteer.notifications.services import enqueue
 from volunteer.volunteers import services
@@ -56,9 +57,11 @@ def _references(table: Table, user: User) -> ColumnElement[bool] | None:
     return or_(*conditions) if conditions else None
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, locale: str) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, str):
+        return links.redact(value, locale=locale)
     return value
 
 
@@ -75,7 +78,11 @@ def export(user: User, *, actor: User) -> dict[str, list[dict[str, Any]]]:
         primary = list(table.primary_key.columns)
         rows = db.session.execute(select(table).where(condition).order_by(*primary)).mappings()
         found = [
-            {key: _plain(value) for key, value in row.items() if key not in SECRET_COLUMNS}
+            {
+                key: _plain(value, user.locale)
+                for key, value in row.items()
+                if key not in SECRET_COLUMNS
+            }
             for row in rows
         ]
         if found:
