@@ -167,7 +167,7 @@ def test_retention_anonymises_and_forgets_old_mail(app):
     assert _keys() == ["recent"]
     gone = db.session.get(User, sleeper.id)
     assert gone.deleted_at == NOW and not gone.active and gone.phone is None
-    assert gone.email == f"anonymised-{sleeper.id}@samskab.invalid" and gone.password_hash is None
+    assert gone.email == f"deleted-{sleeper.id}@deleted.invalid" and gone.password_hash is None
     assert db.session.get(User, active.id).deleted_at is None
     assert db.session.get(User, admin.id).deleted_at is None
     assert retention(app, NOW) == {"outbox_deleted": 0, "users_anonymised": 0}

@@ -13,6 +13,7 @@ import factories
 from volunteer import audit
 from volunteer.db import utcnow
 from volunteer.extensions import db
+from volunteer.jobs.maintenance import retention
 from volunteer.models import (
     Assignment,
     AssignmentState,
@@ -25,8 +26,12 @@ from volunteer.models import (
     VisitState,
 )
 from volunteer.notifications.services import enqueue
+from volunteer.reports.periods import Period
+from volunteer.reports.services import report_for
 
 NAME, EMAIL, PHONE = "Birthe Testesen", "birthe.testesen@example.org", "+45 87 65 43 21"
+# A postcode and town no need or centre in these tests uses, so any trace of them is hers.
+POSTCODE, TOWN = "8752", "Østbirk"
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def birthe(app):
     activity = factories.activity_type("besoegsven")
     need = factories.need(org, activity, title="Besøgsven")
     other_need = factories.need(org, activity, title="Spiseven")
-    user = factories.user(name=NAME, email=EMAIL, phone=PHONE)
+    user = factories.user(name=NAME, email=EMAIL, phone=PHONE, postcode=POSTCODE)
     profile = user.profile
     profile.interests.append(activity)
     profile.organisations.append(org)
@@ -52,6 +57,11 @@ def birthe(app):
         occurrence(need, utcnow() - timedelta(days=7)), user, accepted, VisitState.CONFIRMED
     )
     future = visit(occurrence(need, utcnow() + timedelta(days=7)), user, accepted)
+    past.note = f"{NAME} læste højt"
+    cancelled = visit(
+        occurrence(need, utcnow() - timedelta(days=14)), user, accepted, VisitState.CANCELLED
+    )
+    cancelled.cancel_reason = f"{NAME} var syg, ring {PHONE}"
     # Earlier messages: one to Birthe, one to the coordinator naming her and her phone.
     with app.test_request_context():
         enqueue(
@@ -147,10 +157,26 @@ def _every_text(table) -> list[str]:
     return texts
 
 
+def _assert_no_trace_of_her() -> None:
+    """Not a trace of her anywhere: every text and JSON column of every table."""
+    needles = [NAME.lower(), EMAIL.lower(), PHONE.lower(), POSTCODE, TOWN.lower()]
+    for table in db.metadata.sorted_tables:
+        for text in _every_text(table):
+            for needle in needles:
+                assert needle not in text.lower(), (table.name, text)
+
+
+def _statistics(boss) -> tuple[int, int, float]:
+    period = Period(first=date(2000, 1, 1), end=date(2100, 1, 1))
+    total = report_for(boss, None, period, utcnow(), "da").total
+    return total.active_volunteers, total.visits_held, total.hours
+
+
 def test_deleting_my_account_erases_me_and_keeps_anonymous_history(client, birthe):
     user, boss = birthe["user"], birthe["boss"]
     user_id, profile_id = user.id, user.profile.id
     old_token = user.session_token
+    before = _statistics(boss)
     login(client, user)
     response = client.post(
         "/min-side/slet-konto", data={"password": factories.PASSWORD}, follow_redirects=True
@@ -183,12 +209,8 @@ def test_deleting_my_account_erases_me_and_keeps_anonymous_history(client, birth
     assert notice.recipient_id == boss.id and "En frivillig har meldt fra" in notice.body_text
     deleted = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.deleted"))
     assert deleted.object_id == user_id
-    # Not a trace of her anywhere: every text column of every table.
-    needles = [NAME.lower(), EMAIL.lower(), PHONE.lower()]
-    for table in db.metadata.sorted_tables:
-        for text in _every_text(table):
-            for needle in needles:
-                assert needle not in text.lower(), (table.name, text)
+    _assert_no_trace_of_her()
+    assert _statistics(boss) == before
     assert "[slettet]" in db.session.scalar(
         select(OutboxMessage.body_text).where(OutboxMessage.dedup_key == f"old:{boss.id}")
     )
@@ -201,3 +223,24 @@ def test_anonymous_users_cannot_export_or_delete(client):
     for url in ("/min-side/mine-data", "/min-side/mine-data.json", "/min-side/slet-konto"):
         response = client.get(url)
         assert response.status_code == 302 and "/konto/log-ind" in response.headers["Location"]
+
+
+def test_retention_forgets_a_sleeping_account_as_deletion_does(app, birthe):
+    """Retention used to keep postcode, town and point and never scrubbed free text."""
+    user, boss = birthe["user"], birthe["boss"]
+    user.last_login_at = utcnow() - timedelta(days=365 * 4)
+    db.session.commit()
+    before = _statistics(boss)
+    now = utcnow()
+
+    assert retention(app, now, dry_run=True)["users_anonymised"] == 1
+    db.session.expire_all()
+    assert db.session.get(User, user.id).name == NAME  # a dry run changes nothing
+
+    assert retention(app, now)["users_anonymised"] == 1
+    db.session.expire_all()
+    gone = db.session.get(User, user.id)
+    assert gone.deleted_at == now and gone.profile is None and gone.password_hash is None
+    assert db.session.get(Visit, birthe["future"].id).state == VisitState.CANCELLED
+    _assert_no_trace_of_her()
+    assert _statistics(boss) == before

@@ -11,7 +11,9 @@ from volunteer_factories import assignment, login, occurrence, visit
 import factories
 from volunteer.db import utcnow
 from volunteer.extensions import db
+from volunteer.jobs.common import place_of
 from volunteer.models import User, VisitState
+from volunteer.notifications.ics import visit_calendar
 
 
 def _feed_url(client) -> str:
@@ -50,7 +52,7 @@ def test_the_feed_has_one_event_per_visit_with_stable_uids(client):
     assert f"visit-{old.id}@samskab" not in events
     event = events[f"visit-{kept.id}@samskab"]
     assert str(event["SUMMARY"]) == "Spiseven"
-    assert str(event["LOCATION"]) == "Plejecenter Egebo, Tørring"
+    assert str(event["LOCATION"]) == place_of(need)
     assert event.decoded("DTSTART") == start.astimezone(UTC)
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     assert event.decoded("DTEND") == start + timedelta(hours=1.5)
@@ -93,3 +95,24 @@ def test_profiles_from_before_the_feed_get_a_token_on_first_visit(client):
     url = _feed_url(client)
     db.session.expire_all()
     assert db.session.get(User, volunteer.id).profile.calendar_token in url
+
+
+def test_the_email_attachment_and_the_feed_describe_a_visit_identically(client):
+    """One builder: a calendar holding both must see the same event (it used to differ in
+    PRODID and LOCATION, and the feed had no URL)."""
+    org = factories.organisation()
+    centre = factories.centre(org, name="Plejecenter Egebo", postcode="7160")
+    need = factories.need(org, factories.activity_type(), title="Spiseven", centre=centre)
+    volunteer = factories.user()
+    start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    v = visit(occurrence(need, start), volunteer, assignment(need, volunteer))
+    db.session.commit()
+    login(client, volunteer)
+    (fed,) = _events(client, _feed_url(client))
+    attachment = Calendar.from_ical(visit_calendar(v, utcnow()))
+    feed = Calendar.from_ical(client.get(_feed_url(client)).data)
+    assert str(attachment["PRODID"]) == str(feed["PRODID"])
+    (attached,) = attachment.walk("VEVENT")
+    for field in ("UID", "SUMMARY", "LOCATION", "DTSTART", "DTEND", "URL"):
+        assert attached.decoded(field) == fed.decoded(field), field
+    assert str(fed["URL"]).endswith(f"/opgaver/{need.id}")

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import delete, func, select
 
-from volunteer import audit
-from volunteer.auth.models import Role, User, new_session_token
+from volunteer.auth.models import Role, User
 from volunteer.extensions import db
 from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence
 from volunteer.needs.services import refresh_next_dates, sync_occurrences
 from volunteer.notifications.models import OutboxMessage, OutboxState
+from volunteer.volunteers.gdpr import forget_person
 
 log = logging.getLogger("samskab.jobs")
 
@@ -49,8 +49,9 @@ def retention(app: Flask, now: datetime, dry_run: bool = False) -> dict[str, int
 
     - Sent outbox messages older than RETENTION_SENT_OUTBOX_DAYS (180) are deleted.
     - Accounts without a login (or, never logged in, created) for RETENTION_INACTIVE_YEARS (3)
-      are anonymised, never deleted: visits and assignments stay for the statistics, the
-      person does not. Administrators are left alone, so nobody locks the service out.
+      are anonymised by ``forget_person`` (as account deletion is), never deleted: visits and
+      assignments stay for the statistics, the person does not. Administrators are left alone,
+      so nobody locks the service out.
       Their outbox messages go too, as they carry name and address.
 
     With ``dry_run`` nothing changes; the counts say what would. Logs what it did.
@@ -77,33 +78,7 @@ def retention(app: Flask, now: datetime, dry_run: bool = False) -> dict[str, int
         return summary
     db.session.execute(delete(OutboxMessage).where(*old_sent))
     for user in inactive:
-        anonymise(user, now)
+        forget_person(user, now, reason="retention")
     db.session.commit()
     log.info("Retention: %s", summary)
     return summary
-
-
-def anonymise(user: User, now: datetime) -> None:
-    """Strip an account of everything that identifies the person; keep the row so history and
-    statistics stay whole. Does not commit."""
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_id == user.id))
-    user.email = f"anonymised-{user.id}@samskab.invalid"
-    user.name = "Anonym"
-    user.phone = None
-    user.password_hash = None
-    user.active = False
-    user.deleted_at = now
-    user.session_token = new_session_token()
-    user.organisations.clear()
-    user.centres.clear()
-    if user.profile is not None:
-        profile = user.profile
-        profile.address = None
-        profile.about = ""
-        profile.skills = ""
-        profile.child_cert_checked_on = None
-        profile.child_cert_valid_until = None
-        profile.child_cert_checked_by_id = None
-        profile.availability.clear()
-        profile.away_periods.clear()
-    audit.record("account.anonymised", "user", user.id, actor_id=None, reason="retention")

@@ -1,32 +1,28 @@
 """The volunteer's private calendar feed: an iCalendar URL their phone or Outlook subscribes to.
 
 The URL carries a random token instead of a login, so it works in calendar apps; making a new
-token revokes the old URL. Each visit keeps the UID the reminder emails' .ics attachments use
-(``visit-<id>@samskab``), so a calendar that has both shows one event, and updates replace it.
+token revokes the old URL. Events come from the one builder in ``volunteer.notifications.ics``,
+the same the reminder emails' .ics attachments use, so a calendar that has both shows one event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from volunteer import audit
 from volunteer.auth.models import User
-from volunteer.centres.models import Visit, VisitState
+from volunteer.centres.models import Visit
 from volunteer.extensions import db
-from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.needs.models import Need, Occurrence
+from volunteer.notifications import ics
 from volunteer.volunteers.models import VolunteerProfile, new_calendar_token
 
 # How far back the feed reaches: recent visits stay visible for a while after they happened.
 HISTORY = timedelta(days=30)
-
-
-def visit_uid(visit: Visit) -> str:
-    return f"visit-{visit.id}@samskab"
 
 
 def token_for(user: User) -> str:
@@ -73,34 +69,4 @@ def feed(token: str, now: datetime) -> bytes:
         .options(joinedload(Visit.occurrence).joinedload(Occurrence.need).joinedload(Need.centre))
         .order_by(Occurrence.starts_at)
     )
-    calendar = Calendar()
-    calendar.add("prodid", "-//Samskab//Hedensted//DA")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", "Samskab")
-    for visit in visits:
-        calendar.add_component(_event(visit, now))
-    return calendar.to_ical()
-
-
-def _event(visit: Visit, now: datetime) -> Event:
-    occurrence = visit.occurrence
-    need = occurrence.need
-    cancelled = (
-        visit.state == VisitState.CANCELLED or occurrence.status == OccurrenceStatus.CANCELLED
-    )
-    event = Event()
-    event.add("uid", visit_uid(visit))
-    event.add("dtstamp", now)
-    event.add("last-modified", max(visit.created_at, need.updated_at))
-    # Visits have no revision counter; cancelling is the one change a volunteer's calendar must
-    # see as newer than the invitation the reminder email carried (sequence 0).
-    event.add("sequence", 1 if cancelled else 0)
-    event.add("dtstart", occurrence.starts_at)
-    event.add("dtend", occurrence.ends_at)
-    event.add("summary", need.title)
-    place = f"{need.centre.name}, {need.centre.town}" if need.centre else need.town
-    event.add("location", place)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    return event
+    return ics.calendar((ics.visit_event(visit, now) for visit in visits), name="Samskab").to_ical()

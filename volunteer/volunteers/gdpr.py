@@ -93,16 +93,27 @@ def export(user: User, *, actor: User) -> dict[str, list[dict[str, Any]]]:
 
 
 def delete_account(user: User, password: str, now: datetime) -> None:
-    """Erase the user's personal data and keep anonymised history. Commits.
+    """Erase the user's account at their own request (``forget_person``). Commits.
 
-    Checks the password first (WrongPassword: nothing happens). Then: current assignments are
-    ended and future visits cancelled, telling coordinators "a volunteer" has left; the profile
-    and its rows go; messages to the user go; the user row keeps its id (so assignments and
-    visits still count in statistics) but loses name, email, phone, password and sessions; and
-    every text in the database that still contains the name, email or phone is scrubbed.
+    Checks the password first (WrongPassword: nothing happens).
     """
     if user.password_hash is None or not check_password_hash(user.password_hash, password):
         raise WrongPassword
+    forget_person(user, now, reason="deleted")
+    db.session.commit()
+
+
+def forget_person(user: User, now: datetime, *, reason: str) -> None:
+    """Erase a person's personal data and keep anonymised history; the one anonymiser, used by
+    account deletion (``reason="deleted"``) and the retention job (``reason="retention"``).
+    Does not commit.
+
+    Current assignments are ended and future visits cancelled, telling coordinators "a
+    volunteer" has left; the profile and its rows (address, postcode, town, point, calendar
+    token) go; messages to the user go; the user row keeps its id (so assignments and visits
+    still count in statistics) but loses name, email, phone, password and sessions; and every
+    text in the database that still contains the name, email or phone is scrubbed.
+    """
     traces = [t for t in (user.name, user.email, user.phone) if t and len(t) >= MIN_SCRUB_LENGTH]
     old_email = user.email
 
@@ -154,15 +165,18 @@ def delete_account(user: User, password: str, now: datetime) -> None:
     user.session_token = new_session_token()
     db.session.flush()
     _scrub(traces)
+    user.organisations.clear()
+    user.centres.clear()
+    db.session.flush()
     audit.record(
-        "account.deleted",
+        "account.deleted" if reason == "deleted" else "account.anonymised",
         "user",
         user.id,
-        actor_id=user.id,
+        actor_id=user.id if reason == "deleted" else None,
+        reason=reason,
         assignments_ended=len(assignments),
         visits_cancelled=len(withdrawn_visits) + len(future_visits),
     )
-    db.session.commit()
 
 
 def _scrub(traces: list[str]) -> None:
