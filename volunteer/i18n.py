@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_day_names
@@ -17,9 +16,8 @@ from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from volunteer.clock import to_local
 from volunteer.extensions import babel
-
-LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 
 def select_locale() -> str:
@@ -31,11 +29,6 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def to_local(moment: datetime) -> datetime:
-    """A UTC instant as local (Copenhagen) wall-clock time."""
-    return moment.astimezone(LOCAL_TZ)
 
 
 def weekday_name(weekday: int, width: str = "wide") -> str:

@@ -31,8 +31,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
+from volunteer.clock import LOCAL_TZ, to_local
 from volunteer.extensions import db
-from volunteer.i18n import LOCAL_TZ, to_local
 from volunteer.jobs.digests import centre_digest, coordinator_digest
 from volunteer.jobs.invitations import expire_invitations
 from volunteer.jobs.maintenance import next_dates, occurrence_horizon, retention

@@ -20,11 +20,10 @@ from volunteer import demo
 from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import local_to_utc, to_local
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
-from volunteer.needs.services import local_to_utc
 from volunteer.scheduler import run_job
 from volunteer.volunteers.models import AvailabilityWindow
 

@@ -12,9 +12,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 import factories
+from volunteer.clock import local_to_utc
 from volunteer.extensions import db
 from volunteer.models import Centre, Need, Occurrence, Role, User, Visit
-from volunteer.needs.services import local_to_utc
 
 
 def visit(

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 
 import factories
 from support import PG_SKIP, PG_URL, pg_url_with_schema
+from volunteer.clock import LOCAL_TZ
 from volunteer.extensions import db
-from volunteer.i18n import LOCAL_TZ
 from volunteer.models import JobRun, OutboxMessage, Role
 from volunteer.notifications import health
 from volunteer.scheduler import (

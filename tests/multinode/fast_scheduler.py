@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from apscheduler.triggers.interval import IntervalTrigger  # noqa: E402
 
 from volunteer import config, scheduler  # noqa: E402
-from volunteer.i18n import LOCAL_TZ  # noqa: E402
+from volunteer.clock import LOCAL_TZ  # noqa: E402
 
 FAST_JOBS = ("dispatch_outbox", "visit_reminders")
 

@@ -354,7 +354,7 @@ def instance(proc: Proc) -> str:
 def first_slot(now: datetime) -> tuple[date, dtime, dtime]:
     """A local date and half-hour window starting 2–4 hours from ``now``, within one day (so it
     is due for the 24-hour reminder and a weekly window can describe it)."""
-    from volunteer.i18n import to_local
+    from volunteer.clock import to_local
 
     start = to_local(now + timedelta(hours=2)).replace(second=0, microsecond=0)
     if start.hour >= 23:
@@ -370,6 +370,7 @@ def seed(volunteers: int, signup_slots: tuple[int, ...], now: datetime) -> dict[
     from sqlalchemy import select
 
     from volunteer import geo
+    from volunteer.clock import local_to_utc
     from volunteer.extensions import db
     from volunteer.models import (
         ActivityType,
@@ -382,7 +383,6 @@ def seed(volunteers: int, signup_slots: tuple[int, ...], now: datetime) -> dict[
         User,
         VolunteerProfile,
     )
-    from volunteer.needs.services import local_to_utc
     from volunteer.volunteers.models import AvailabilityWindow
 
     place = geo.lookup("7130")

@@ -4,7 +4,8 @@ import pytest
 from flask_babel import force_locale
 
 from volunteer import create_app
-from volunteer.i18n import clock, long_date, short_date, to_local, week_number, weekday_name
+from volunteer.clock import to_local
+from volunteer.i18n import clock, long_date, short_date, week_number, weekday_name
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from volunteer_factories import assignment, login, member, occurrence, visit
 
 import factories
+from volunteer.clock import local_to_utc
 from volunteer.extensions import db
 from volunteer.models import VisitState
-from volunteer.needs.services import local_to_utc
 from volunteer.reports import history
 
 

@@ -35,9 +35,9 @@ from volunteer_factories import assignment, coordinator, login, member, occurren
 
 import factories
 from volunteer.audit import AuditEvent
+from volunteer.clock import local_to_utc
 from volunteer.extensions import db
 from volunteer.models import LocalArea, NeedStatus, Role, VisitState
-from volunteer.needs.services import local_to_utc
 from volunteer.reports import services
 from volunteer.reports.charts import Chart, bar_chart, line_chart
 from volunteer.reports.periods import Period, add_months, last_months, previous_quarter

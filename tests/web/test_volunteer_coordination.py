@@ -10,9 +10,9 @@ from volunteer_factories import coordinator, login, member
 
 import factories
 from support import count_queries
+from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.models import AuditEvent, AvailabilityWindow, LocalArea, Role, User
 from volunteer.volunteers import staff
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from volunteer_factories import login
 
 import factories
+from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.models import AwayPeriod, Organisation, User
 
 GOOD = {

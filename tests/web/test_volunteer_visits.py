@@ -9,9 +9,9 @@ from sqlalchemy import select
 from volunteer_factories import assignment, coordinator, login, occurrence, visit
 
 import factories
+from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.models import Assignment, AssignmentState, OutboxMessage, Visit, VisitState
 
 

@@ -32,11 +32,10 @@ from volunteer import audit
 from volunteer.admin.models import ActivityType, Centre
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import local_to_utc, to_local
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
-from volunteer.needs.services import local_to_utc
 from volunteer.notifications import links
 from volunteer.notifications.links import BearerLink
 from volunteer.notifications.services import enqueue

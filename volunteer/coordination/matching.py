@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 import matching
 from volunteer import audit
 from volunteer.auth.models import Role, User
+from volunteer.clock import local_today
 from volunteer.coordination.models import (
     Assignment,
     AssignmentSource,
@@ -109,7 +110,7 @@ def run_matching(
     None is an operator at the command line. Commits."""
     if user is not None:
         _check_organisation(user, organisation_id)
-    today = now.date()
+    today = local_today(now)
     needs = _open_needs(organisation_id, local_area_id, activity_type_id)
     profiles = eligible_profiles(organisation_id, today)
     need_ids = [n.id for n in needs]
@@ -342,7 +343,7 @@ def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> As
     if not rows:
         return None
     proposal = rows[0]
-    options = shortlists([proposal.need], now.date(), limit=50)[proposal.need_id]
+    options = shortlists([proposal.need], local_today(now), limit=50)[proposal.need_id]
     candidates = {p.user_id: km for p, km in options}
     if volunteer_id not in candidates:
         return None

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.clock import local_today
 from volunteer.coordination import matching
 from volunteer.coordination.views import bp
 from volunteer.db import utcnow
@@ -85,7 +86,7 @@ def run_matching() -> str | Response:
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def review(run_id: int) -> str:
     result = matching.review(current_user, run_id) or abort(404)
-    today = utcnow().date()
+    today = local_today(utcnow())
     shortlists = matching.shortlists([need for need, _proposals in result.groups], today)
     return render_template(
         "coordination/review.html",

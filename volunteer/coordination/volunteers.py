@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.clock import to_local
 from volunteer.coordination.views import bp
 from volunteer.db import utcnow
-from volunteer.i18n import to_local
 from volunteer.urls import page_number
 from volunteer.volunteers import staff
 from volunteer.volunteers.forms import CertificateForm, VolunteerFilterForm

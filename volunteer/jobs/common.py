@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
 
 from volunteer.auth.models import User
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need
-from volunteer.needs.services import local_to_utc
 
 # How many rows a job handles per transaction: big enough to be quick, small enough that a
 # failure halfway keeps most of the work.
@@ -28,9 +25,3 @@ def place_of(need: Need) -> str:
         return f"{centre.name}, {street}{centre.postcode} {centre.town}"
     street = f"{need.address}, " if need.address else ""
     return f"{street}{need.postcode} {need.town}"
-
-
-def local_day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
-    """Today in Copenhagen and its first and last instant in UTC (23 or 25 hours around DST)."""
-    today = to_local(now).date()
-    return today, local_to_utc(today, time(0)), local_to_utc(today + timedelta(days=1), time(0))

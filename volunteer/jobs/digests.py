@@ -13,11 +13,10 @@ from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.centres.services import action_link
+from volunteer.clock import local_day_bounds, local_to_utc
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
-from volunteer.jobs.common import local_day_bounds
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
-from volunteer.needs.services import local_to_utc
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.notifications.services import already_enqueued, enqueue
 

@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 
 from volunteer.auth.models import Role, User
+from volunteer.clock import to_local
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence
 from volunteer.needs.services import refresh_next_dates, sync_occurrences
 from volunteer.notifications.models import OutboxMessage, OutboxState

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 import matching
 from volunteer.auth.models import Role, User
+from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus
@@ -91,7 +92,7 @@ def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, m
     profile = user.profile
     if user.role != Role.VOLUNTEER or profile is None or not profile.availability:
         return []
-    today = now.date()
+    today = local_today(now)
     if profile.paused_until is not None and profile.paused_until >= today:
         return []
     dlat = profile.max_km / 111.0 + 0.01

@@ -13,6 +13,7 @@ from volunteer import audit, geo
 from volunteer.admin.models import ActivityType, Centre, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
@@ -122,7 +123,7 @@ def create_need(user: User, data: NeedData, now: datetime, *, open_now: bool) ->
     """Create a need (a draft, or open at once). Commits; raises NeedError, storing nothing."""
     need = Need(created_by_id=user.id, status=NeedStatus.DRAFT)
     try:
-        _apply(need, data, user, now.date(), new=True)
+        _apply(need, data, user, local_today(now), new=True)
     except NeedError:
         db.session.rollback()
         raise
@@ -139,12 +140,12 @@ def update_need(user: User, need: Need, data: NeedData, now: datetime) -> Need:
     """Save changes; occurrences follow the new schedule (dates with visits are kept and
     cancelled, never silently deleted). Commits; raises NeedError, changing nothing."""
     try:
-        _apply(need, data, user, now.date(), new=False)
+        _apply(need, data, user, local_today(now), new=False)
     except NeedError:
         db.session.rollback()
         raise
     if need.status in (NeedStatus.OPEN, NeedStatus.FILLED):
-        sync_occurrences(need, now.date())
+        sync_occurrences(need, local_today(now))
     audit.record("need.updated", "need", need.id, actor_id=user.id)
     db.session.commit()
     return need
@@ -153,7 +154,7 @@ def update_need(user: User, need: Need, data: NeedData, now: datetime) -> Need:
 def _open(need: Need, now: datetime) -> None:
     need.status = NeedStatus.OPEN
     need.opened_at = need.opened_at or now
-    sync_occurrences(need, now.date())
+    sync_occurrences(need, local_today(now))
 
 
 def open_need(user: User, need: Need, now: datetime) -> None:

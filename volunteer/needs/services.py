@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -18,17 +18,12 @@ from matching.geo import DISTANCE_SLACK_KM, haversine_np
 from volunteer import geo
 from volunteer.admin.models import ActivityType
 from volunteer.centres.models import Visit
+from volunteer.clock import local_to_utc
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
-from volunteer.i18n import LOCAL_TZ
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 
 HORIZON_WEEKS = 8
-
-
-def local_to_utc(day: date, at: time) -> datetime:
-    """The UTC instant of a Copenhagen wall-clock time (DST is decided by the date)."""
-    return datetime.combine(day, at, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 @cache

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from volunteer import audit
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import local_today
 from volunteer.coordination.models import (
     Assignment,
     AssignmentSource,
@@ -152,7 +153,7 @@ def sign_up(volunteer: User, need_id: int, now: datetime) -> SignupResult:
     changes nothing then. Commits.
     """
     need = lock_need(need_id)
-    reasons = reasons_not_eligible(volunteer, need, now.date())
+    reasons = reasons_not_eligible(volunteer, need, local_today(now))
     if reasons:
         db.session.rollback()
         raise NotEligible(reasons)

@@ -11,6 +11,7 @@ from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.caching import anonymous_page_cache
+from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
 from volunteer.needs import manage, services, signup
@@ -91,7 +92,9 @@ def detail(need_id: int) -> str:
     mine = reasons = None
     if current_user.is_authenticated and current_user.role == Role.VOLUNTEER:
         mine = signup.assignment_of(current_user, need)
-        reasons = [NOT_ELIGIBLE[r] for r in reasons_not_eligible(current_user, need, now.date())]
+        reasons = [
+            NOT_ELIGIBLE[r] for r in reasons_not_eligible(current_user, need, local_today(now))
+        ]
     return render_template(
         "needs/detail.html",
         card=card,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 from volunteer.admin.models import ActivityType, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import to_local
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need, Occurrence
 from volunteer.reports.periods import bucket
 

@@ -15,7 +15,7 @@ from typing import Any
 from babel.dates import format_date
 from sqlalchemy import ColumnElement, case
 
-from volunteer.needs.services import local_to_utc
+from volunteer.clock import local_to_utc
 
 
 def add_months(day: date, months: int) -> date:

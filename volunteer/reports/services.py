@@ -34,10 +34,10 @@ from volunteer import audit
 from volunteer.admin.models import ActivityType, LocalArea, Organisation
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import to_local
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
-from volunteer.i18n import to_local
 from volunteer.needs.models import Need, NeedStatus, Occurrence
 from volunteer.reports.periods import Period, bucket, month_label
 from volunteer.volunteers.models import (

@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.clock import to_local
 from volunteer.db import utcnow
-from volunteer.i18n import to_local
 from volunteer.reports import charts, exports, services
 from volunteer.reports.forms import ReportFilterForm, StatusForm
 from volunteer.reports.periods import previous_quarter

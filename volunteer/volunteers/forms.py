@@ -27,9 +27,10 @@ from wtforms.validators import (
 )
 
 from volunteer.admin.services import activity_types, local_areas
+from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.forms import LANGUAGES, MultiCheckboxField, postcode_field, strip_filter
-from volunteer.i18n import to_local, weekday_name
+from volunteer.i18n import weekday_name
 from volunteer.volunteers.staff import VolunteerFilter
 
 # Code → Danish-first name; the order is the order of the checkboxes.

@@ -12,8 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.clock import to_local
 from volunteer.db import utcnow
-from volunteer.i18n import to_local
 from volunteer.needs.eligibility import suggestions
 from volunteer.reports import history
 from volunteer.volunteers import calendar, gdpr, services
