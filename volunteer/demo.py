@@ -17,6 +17,7 @@ from volunteer import geo
 from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit
+from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -156,7 +157,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     """Create the demo world once. Returns the demo logins, or None when it already exists."""
     if db.session.scalar(select(Organisation).where(Organisation.name == MUNICIPALITY)):
         return None
-    today = today or date.today()
+    today = today or local_today(utcnow())
     rng = random.Random(SEED)
     password_hash = generate_password_hash(DEMO_PASSWORD)
 

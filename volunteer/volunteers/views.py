@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
-from volunteer.clock import to_local
+from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.needs.eligibility import suggestions
 from volunteer.reports import history
@@ -28,7 +28,7 @@ bp = Blueprint("volunteers", __name__)
 
 
 def _today() -> date:
-    return to_local(utcnow()).date()
+    return local_today(utcnow())
 
 
 @bp.get("/")
