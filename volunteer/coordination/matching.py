@@ -307,21 +307,27 @@ def reject(user: User, assignment_ids: list[int], now: datetime) -> int:
 
 
 def _free_to_take(
-    need: Need, pool: list[tuple[VolunteerProfile, matching.Volunteer]], today: date
+    need: Need,
+    pool: list[tuple[VolunteerProfile, matching.Volunteer]],
+    today: date,
+    busy: dict[int, list[bookings.Slot]],
 ) -> list[tuple[VolunteerProfile, matching.Volunteer]]:
-    """The pool without anyone busy at the need's time (accepted, invited or proposed
-    elsewhere) or at their weekly capacity: the booking rule, one query for the pool."""
+    """The pool without anyone busy at the need's time (``busy``: accepted, invited or
+    proposed elsewhere) or at their weekly capacity: the booking rule."""
     target = bookings.slot_of(need, today)
     if target is None:
         return []
-    busy = bookings.commitments(
-        [p.user_id for p, _v in pool], today, states=bookings.PROPOSING_STATES
-    )
     return [
         (p, v)
         for p, v in pool
         if bookings.conflict(target, busy[p.user_id], p.weekly_capacity) is None
     ]
+
+
+def _busy(pool: list[tuple[VolunteerProfile, matching.Volunteer]], today: date):  # type: ignore[no-untyped-def]
+    return bookings.commitments(
+        [p.user_id for p, _v in pool], today, states=bookings.PROPOSING_STATES
+    )
 
 
 def shortlists(
@@ -344,10 +350,11 @@ def shortlists(
         org_id: [(p, to_matching_volunteer(p, today)) for p in eligible_profiles(org_id, today)]
         for org_id in {n.organisation_id for n in needs}
     }
+    busy = _busy([member for pool in pools.values() for member in pool], today)
     result = {}
     for need in needs:
         pool = [(p, v) for p, v in pools[need.organisation_id] if (need.id, p.user_id) not in taken]
-        pool = _free_to_take(need, pool, today)
+        pool = _free_to_take(need, pool, today, busy)
         profiles = {v.id: p for p, v in pool}
         candidates = [v for _p, v in pool]
         target = to_matching_need(need, slots=1)
@@ -386,7 +393,10 @@ def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> As
     best = None
     if taken is None and pool:
         best = matching.fill_vacancy(
-            [v for _p, v in _free_to_take(need, pool, today)], [target], (), target.id
+            [v for _p, v in _free_to_take(need, pool, today, _busy(pool, today))],
+            [target],
+            (),
+            target.id,
         )
     if best is None:
         db.session.rollback()
