@@ -115,9 +115,14 @@ def has_dates_ahead(need_id: int, now: datetime) -> bool:
 
 
 def bookable_sql(now: datetime) -> ColumnElement[bool]:
-    """Open needs with a date ahead, for lists: ``has_dates_ahead`` on the kept next date
-    (``Need.next_starts_at``, moved on by the ``next_dates`` job), so lists need no subquery."""
-    return (Need.status == NeedStatus.OPEN) & (Need.next_starts_at > now)
+    """``has_dates_ahead`` for lists: open needs with a scheduled date still to begin (the kept
+    ``Need.next_starts_at`` can lag behind by a job run, so the occurrences decide)."""
+    ahead = exists().where(
+        Occurrence.need_id == Need.id,
+        Occurrence.starts_at > now,
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+    )
+    return (Need.status == NeedStatus.OPEN) & Need.next_starts_at.is_not(None) & ahead
 
 
 def refresh_status(need: Need, now: datetime) -> None:
