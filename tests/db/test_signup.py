@@ -132,6 +132,7 @@ def test_ineligible_volunteers_are_told_why(need, setup, reason):
 def test_child_certificate_must_be_valid_on_the_day(app):
     org, activity = factories.organisation(), factories.activity_type("lektiecafe", child=True)
     need = factories.need(org, activity, requires_child_certificate=True)
+    sync_occurrences(need, NOW.date(), weeks=4)
     volunteer = _volunteer()
     with pytest.raises(signup.NotEligible) as caught:
         signup.sign_up(volunteer, need.id, NOW)
@@ -232,6 +233,7 @@ def test_fifty_concurrent_sign_ups_for_three_slots(wide_app, backend):
     app = wide_app
     org, activity = factories.organisation(), factories.activity_type()
     need = factories.need(org, activity, slots=3, first_date=date(2026, 11, 26))
+    sync_occurrences(need, NOW.date(), weeks=4)
     need_id = need.id
     ids = [_volunteer().id for _ in range(50)]
     db.session.close()

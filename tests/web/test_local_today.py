@@ -11,6 +11,7 @@ from volunteer.extensions import db
 from volunteer.models import Role
 from volunteer.needs import manage, signup
 from volunteer.needs.manage import NeedData, NeedError
+from volunteer.needs.services import sync_occurrences
 from volunteer.needs.signup import NotEligible
 from volunteer.volunteers.models import AvailabilityWindow
 
@@ -25,9 +26,12 @@ AT_HALF_PAST_MIDNIGHT = [
 def need(app):
     org = factories.organisation("Hedensted Kommune")
     activity = factories.activity_type("lektiecafe", child=True)
-    return factories.need(
+    need = factories.need(
         org, activity, requires_child_certificate=True, first_date=date(2026, 1, 1)
     )
+    # Dates ahead of both test days (a need without any is finished and takes no sign-up).
+    sync_occurrences(need, date(2026, 3, 1), weeks=40)
+    return need
 
 
 def _volunteer(**profile):

@@ -16,7 +16,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import selectinload
 
 import matching
-from volunteer import audit
+from volunteer import audit, bookings
 from volunteer.auth.models import Role, User
 from volunteer.clock import local_today
 from volunteer.coordination.models import (
@@ -28,8 +28,7 @@ from volunteer.coordination.models import (
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.eligibility import to_matching_need, to_matching_volunteer
-from volunteer.needs.models import Need, NeedStatus
-from volunteer.needs.signup import INVITATION_DAYS, held_count, lock_need
+from volunteer.needs.models import Need
 from volunteer.notifications.services import enqueue
 from volunteer.volunteers.models import AwayPeriod, VolunteerProfile, organisation_volunteers
 
@@ -49,11 +48,11 @@ def _check_organisation(user: User, organisation_id: int) -> None:
 
 
 def _open_needs(
-    organisation_id: int, local_area_id: int | None, activity_type_id: int | None
+    organisation_id: int, local_area_id: int | None, activity_type_id: int | None, now: datetime
 ) -> list[Need]:
     query = (
         select(Need)
-        .where(Need.organisation_id == organisation_id, Need.status == NeedStatus.OPEN)
+        .where(Need.organisation_id == organisation_id, bookings.bookable_sql(now))
         .options(selectinload(Need.activity_type))
         .order_by(Need.id)
     )
@@ -111,12 +110,12 @@ def run_matching(
     if user is not None:
         _check_organisation(user, organisation_id)
     today = local_today(now)
-    needs = _open_needs(organisation_id, local_area_id, activity_type_id)
+    needs = _open_needs(organisation_id, local_area_id, activity_type_id, now)
     profiles = eligible_profiles(organisation_id, today)
     need_ids = [n.id for n in needs]
     rows = db.session.scalars(select(Assignment).where(Assignment.need_id.in_(need_ids))).all()
     accepted = [(str(a.volunteer_id), str(a.need_id)) for a in rows if a.state == "accepted"]
-    held = Counter(a.need_id for a in rows if a.state in ("accepted", "invited"))
+    held = Counter(a.need_id for a in rows if a.state in bookings.HELD_STATES)
     # Anyone with a row for a need (declined, withdrawn, waiting…) is not proposed for it again.
     taken = {(a.volunteer_id, a.need_id) for a in rows if a.state != AssignmentState.PROPOSED}
 
@@ -127,12 +126,21 @@ def run_matching(
         config=matching.MatchConfig(time_limit_s=MATCH_TIME_LIMIT_S),
     )
     by_id = {n.id: n for n in needs}
-    free = {n.id: max(0, n.slots - held[n.id]) for n in needs}
+    free = {n.id: bookings.free_of(n.slots, held[n.id]) for n in needs}
+    # The engine sees only this run's needs; the booking rule also knows the volunteers'
+    # other commitments and the needs' dates, and has the last word.
+    busy = bookings.commitments([p.user_id for p in profiles], today)
+    capacity = {p.user_id: p.weekly_capacity for p in profiles}
+    slots = {n.id: bookings.slot_of(n, today) for n in needs}
     proposals: list[tuple[int, int, matching.Match]] = []
     for match in result.matches:
         volunteer_id, need_id = int(match.volunteer_id), int(match.need_id)
         if (volunteer_id, need_id) in taken or free[need_id] == 0:
             continue
+        slot = slots[need_id]
+        if slot is None or bookings.conflict(slot, busy[volunteer_id], capacity[volunteer_id]):
+            continue
+        busy[volunteer_id].append(slot)
         free[need_id] -= 1
         proposals.append((volunteer_id, need_id, match))
 
@@ -167,19 +175,18 @@ def run_matching(
             )
         )
         db.session.flush()
+        volunteers = {p.user_id: p.user for p in profiles}
         for volunteer_id, need_id, match in proposals:
-            db.session.add(
-                Assignment(
-                    need_id=need_id,
-                    volunteer_id=volunteer_id,
-                    match_run=run,
-                    state=AssignmentState.PROPOSED,
-                    source=AssignmentSource.MATCHING,
-                    km=match.km,
-                    score=match.km,
-                    explanation=[[code, params] for code, params in match.reason_codes],
-                    created_at=now,
-                )
+            bookings.start(
+                need_id,
+                volunteers[volunteer_id],
+                AssignmentState.PROPOSED,
+                now,
+                match_run=run,
+                source=AssignmentSource.MATCHING,
+                km=match.km,
+                score=match.km,
+                explanation=[[code, params] for code, params in match.reason_codes],
             )
     db.session.flush()
     audit.record(
@@ -263,23 +270,23 @@ def _own_proposals(user: User, ids: list[int]) -> list[Assignment]:
 
 
 def approve(user: User, assignment_ids: list[int], now: datetime) -> tuple[int, int]:
-    """Turn proposals into invitations (emailed to the volunteers). A proposal whose need has
-    filled up meanwhile stays a proposal. Returns (invited, skipped). Commits."""
+    """Turn proposals into invitations (emailed to the volunteers). A proposal that no longer
+    fits (the need has filled up, or the volunteer is busy then or has a full week) stays a
+    proposal. A need whose places are all held is filled at once. Returns (invited, skipped).
+    Commits."""
     invited = skipped = 0
     for assignment in _own_proposals(user, assignment_ids):
-        need = lock_need(assignment.need_id)
-        if held_count(need.id) >= need.slots:
+        try:
+            bookings.move(assignment, AssignmentState.INVITED, now)
+        except bookings.Refused:
             skipped += 1
             continue
-        assignment.state = AssignmentState.INVITED
         assignment.decided_by_id = user.id
-        assignment.invited_at = now
-        assignment.invite_expires_at = now + timedelta(days=INVITATION_DAYS)
         enqueue(
             f"invitation:{assignment.id}:{int(now.timestamp())}",
             assignment.volunteer,
             "invitation",
-            need=need,
+            need=assignment.need,
             assignment=assignment,
         )
         audit.record("assignment.invited", "assignment", assignment.id, actor_id=user.id)
@@ -293,21 +300,45 @@ def reject(user: User, assignment_ids: list[int], now: datetime) -> int:
     """The coordinator turns proposals down; they are not proposed again. Commits."""
     rows = _own_proposals(user, assignment_ids)
     for assignment in rows:
-        assignment.state = AssignmentState.DECLINED
+        bookings.move(assignment, AssignmentState.DECLINED, now)
         assignment.decided_by_id = user.id
-        assignment.responded_at = now
         audit.record("assignment.rejected", "assignment", assignment.id, actor_id=user.id)
     db.session.commit()
     return len(rows)
 
 
+def _free_to_take(
+    need: Need,
+    pool: list[tuple[VolunteerProfile, matching.Volunteer]],
+    today: date,
+    busy: dict[int, list[bookings.Slot]],
+) -> list[tuple[VolunteerProfile, matching.Volunteer]]:
+    """The pool without anyone busy at the need's time (``busy``: accepted, invited or
+    proposed elsewhere) or at their weekly capacity: the booking rule."""
+    target = bookings.slot_of(need, today)
+    if target is None:
+        return []
+    return [
+        (p, v)
+        for p, v in pool
+        if bookings.conflict(target, busy[p.user_id], p.weekly_capacity) is None
+    ]
+
+
+def _busy(pool: list[tuple[VolunteerProfile, matching.Volunteer]], today: date):  # type: ignore[no-untyped-def]
+    return bookings.commitments(
+        [p.user_id for p, _v in pool], today, states=bookings.PROPOSING_STATES
+    )
+
+
 def shortlists(
     needs: list[Need], today: date, limit: int = 5
 ) -> dict[int, list[tuple[VolunteerProfile, float]]]:
-    """For each need, other volunteers who could take it, nearest (and keenest) first.
+    """For each need, other volunteers who could take it, best first as the engine ranks a
+    vacancy (``matching.fill_vacancy``: feasible, then distance less the interest bonus),
+    leaving out anyone busy then or with a full week.
 
-    One query for the eligible volunteers per organisation and one for who already has a row
-    for these needs, however many needs there are.
+    A fixed number of queries however many needs and volunteers there are.
     """
     taken = set(
         db.session.execute(
@@ -320,39 +351,60 @@ def shortlists(
         org_id: [(p, to_matching_volunteer(p, today)) for p in eligible_profiles(org_id, today)]
         for org_id in {n.organisation_id for n in needs}
     }
+    busy = _busy([member for pool in pools.values() for member in pool], today)
     result = {}
     for need in needs:
-        target = to_matching_need(need)
-        ranked = []
-        for profile, volunteer in pools[need.organisation_id]:
-            if (need.id, profile.user_id) in taken or matching.explain_infeasible(
-                volunteer, target
-            ):
-                continue
-            km = matching.haversine_km(volunteer.lat, volunteer.lon, target.lat, target.lon)
-            bonus = 2.0 if target.activity in volunteer.interests else 0.0
-            ranked.append((km - bonus, profile.user_id, profile, km))
-        ranked.sort(key=lambda row: (row[0], row[1]))
-        result[need.id] = [(profile, km) for _, _, profile, km in ranked[:limit]]
+        pool = [(p, v) for p, v in pools[need.organisation_id] if (need.id, p.user_id) not in taken]
+        pool = _free_to_take(need, pool, today, busy)
+        profiles = {v.id: p for p, v in pool}
+        candidates = [v for _p, v in pool]
+        target = to_matching_need(need, slots=1)
+        ranked: list[tuple[VolunteerProfile, float]] = []
+        while len(ranked) < limit:
+            best = matching.fill_vacancy(candidates, [target], (), target.id)
+            if best is None:
+                break
+            ranked.append((profiles[best.volunteer_id], best.km))
+            candidates = [v for v in candidates if v.id != best.volunteer_id]
+        result[need.id] = ranked
     return result
 
 
 def swap(user: User, assignment_id: int, volunteer_id: int, now: datetime) -> Assignment | None:
-    """Replace a proposal's volunteer with one from the shortlist. Commits."""
+    """Replace a proposal's volunteer with one who could take it (as on the shortlist: the
+    engine finds them feasible, and they are not busy then nor at their weekly capacity).
+    None when that is not so. Commits."""
     rows = _own_proposals(user, [assignment_id])
     if not rows:
         return None
     proposal = rows[0]
-    options = shortlists([proposal.need], local_today(now), limit=50)[proposal.need_id]
-    candidates = {p.user_id: km for p, km in options}
-    if volunteer_id not in candidates:
+    need = bookings.lock_need(proposal.need_id)
+    today = local_today(now)
+    taken = db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.need_id == need.id, Assignment.volunteer_id == volunteer_id
+        )
+    )
+    pool = [
+        (p, to_matching_volunteer(p, today))
+        for p in eligible_profiles(need.organisation_id, today)
+        if p.user_id == volunteer_id
+    ]
+    target = to_matching_need(need, slots=1)
+    best = None
+    if taken is None and pool:
+        best = matching.fill_vacancy(
+            [v for _p, v in _free_to_take(need, pool, today, _busy(pool, today))],
+            [target],
+            (),
+            target.id,
+        )
+    if best is None:
+        db.session.rollback()
         return None
     proposal.volunteer_id = volunteer_id
-    proposal.km = candidates[volunteer_id]
-    proposal.explanation = [
-        ["distance", {"km": round(candidates[volunteer_id], 1)}],
-        ["manual", {}],
-    ]
+    proposal.km = best.km
+    proposal.explanation = [["distance", {"km": round(best.km, 1)}], ["manual", {}]]
     proposal.source = AssignmentSource.MANUAL
     proposal.decided_by_id = user.id
     db.session.commit()

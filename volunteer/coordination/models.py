@@ -28,7 +28,10 @@ class AssignmentState(enum.StrEnum):
     ENDED = "ended"
 
 
-# The state machine; services refuse every other move.
+# The state machine. ``volunteer.bookings.move`` is the only writer of ``Assignment.state`` and
+# refuses every other move. A finished row (declined, expired, withdrawn, ended) may start
+# again by signing up: there is one row per volunteer and need, so it is reused.
+_AGAIN = frozenset({AssignmentState.ACCEPTED, AssignmentState.WAITLISTED})
 TRANSITIONS: dict[AssignmentState, frozenset[AssignmentState]] = {
     AssignmentState.PROPOSED: frozenset(
         {AssignmentState.INVITED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
@@ -40,10 +43,10 @@ TRANSITIONS: dict[AssignmentState, frozenset[AssignmentState]] = {
         {AssignmentState.ACCEPTED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
     ),
     AssignmentState.ACCEPTED: frozenset({AssignmentState.WITHDRAWN, AssignmentState.ENDED}),
-    AssignmentState.DECLINED: frozenset(),
-    AssignmentState.EXPIRED: frozenset(),
-    AssignmentState.WITHDRAWN: frozenset(),
-    AssignmentState.ENDED: frozenset(),
+    AssignmentState.DECLINED: _AGAIN,
+    AssignmentState.EXPIRED: _AGAIN,
+    AssignmentState.WITHDRAWN: _AGAIN,
+    AssignmentState.ENDED: _AGAIN,
 }
 
 

@@ -9,12 +9,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from volunteer import bookings
 from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.centres.services import action_link
 from volunteer.clock import local_day_bounds, local_to_utc
-from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
 from volunteer.notifications.models import OutboxMessage, OutboxState
@@ -91,12 +91,6 @@ def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
         .select_from(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.FAILED)
     )
-    accepted = (
-        select(func.count())
-        .where(Assignment.need_id == Need.id, Assignment.state == AssignmentState.ACCEPTED)
-        .correlate(Need)
-        .scalar_subquery()
-    )
     coordinators = db.session.scalars(
         select(User)
         .where(User.role == Role.COORDINATOR, User.active.is_(True), User.deleted_at.is_(None))
@@ -110,11 +104,11 @@ def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
         if not organisation_ids or already_enqueued(key):
             continue
         open_needs = db.session.execute(
-            select(Need, Need.slots - accepted)
+            select(Need, bookings.free_sql())
             .where(
                 Need.organisation_id.in_(organisation_ids),
                 Need.status == NeedStatus.OPEN,
-                accepted < Need.slots,
+                bookings.free_sql() > 0,
             )
             .order_by(Need.first_date, Need.id)
         ).all()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from volunteer import bookings
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
@@ -19,11 +20,11 @@ def expire_invitations(app: Flask, now: datetime) -> dict[str, int]:
     tell the volunteer (kindly) and the need's coordinators, and offer the slot to the next
     volunteer on the waiting list (``offer_next``).
 
-    One transaction per invitation. The move is a conditional UPDATE (still invited, still
-    expired), so an invitation accepted a moment before the job gets to it is left alone.
+    One transaction per invitation, under the need's lock (as accepting takes it), so an
+    invitation accepted a moment before the job gets to it is left alone.
     """
     due = db.session.scalars(
-        select(Assignment.id)
+        select(Assignment)
         .where(
             Assignment.state == AssignmentState.INVITED,
             Assignment.invite_expires_at <= now,
@@ -31,22 +32,14 @@ def expire_invitations(app: Flask, now: datetime) -> dict[str, int]:
         .order_by(Assignment.invite_expires_at, Assignment.id)
     ).all()
     expired = offered = 0
-    for assignment_id in due:
-        moved = db.session.execute(
-            update(Assignment)
-            .where(
-                Assignment.id == assignment_id,
-                Assignment.state == AssignmentState.INVITED,
-                Assignment.invite_expires_at <= now,
-            )
-            .values(state=AssignmentState.EXPIRED)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+    for assignment in due:
+        bookings.lock_need(assignment.need_id)
+        db.session.refresh(assignment)
+        still_due = assignment.invite_expires_at is not None and assignment.invite_expires_at <= now
+        if assignment.state != AssignmentState.INVITED or not still_due:
             db.session.rollback()
             continue
-        assignment = db.session.get(Assignment, assignment_id, populate_existing=True)
-        assert assignment is not None
+        bookings.move(assignment, AssignmentState.EXPIRED, now)
         need = assignment.need
         if assignment.volunteer.is_active:
             enqueue(

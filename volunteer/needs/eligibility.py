@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import matching
+from volunteer import bookings
 from volunteer.auth.models import Role, User
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
@@ -62,23 +63,30 @@ def to_matching_volunteer(
     )
 
 
-def reasons_not_eligible(user: User, need: Need, today: date) -> tuple[str, ...]:
-    """Why ``user`` cannot sign up for ``need`` today; empty when they can.
+def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ...]:
+    """Why ``user`` cannot sign up for ``need`` now; empty when they can.
 
-    Codes: not_volunteer, not_open, paused, too_far, not_free, certificate_missing, language.
-    A full need is not a reason: the volunteer joins the waiting list.
+    Codes: not_volunteer, not_open, finished, paused, too_far, not_free, certificate_missing,
+    language, clash, over_capacity. A full need is not a reason: the volunteer joins the
+    waiting list.
     """
     if user.role != Role.VOLUNTEER or user.profile is None:
         return ("not_volunteer",)
     if need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
         return ("not_open",)
+    if not bookings.has_dates_ahead(need.id, now):
+        return ("finished",)
     profile = user.profile
+    today = local_today(now)
     reasons: list[str] = []
     if profile.paused_until is not None and profile.paused_until >= today:
         reasons.append("paused")
     reasons.extend(
         matching.explain_infeasible(to_matching_volunteer(profile, today), to_matching_need(need))
     )
+    busy = bookings.conflict_for(user, need, now)
+    if busy is not None:
+        reasons.append(busy)
     return tuple(reasons)
 
 
@@ -97,26 +105,28 @@ def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, m
         return []
     dlat = profile.max_km / 111.0 + 0.01
     dlon = profile.max_km / (111.0 * math.cos(math.radians(profile.lat))) + 0.01
-    held = (
-        select(func.count())
-        .where(Assignment.need_id == Need.id, Assignment.state.in_(("accepted", "invited")))
-        .correlate(Need)
-        .scalar_subquery()
-    )
     mine = select(Assignment.need_id).where(Assignment.volunteer_id == user.id)
     needs = db.session.scalars(
         select(Need)
         .where(
-            Need.status == NeedStatus.OPEN,
-            Need.next_starts_at.is_not(None),
+            bookings.bookable_sql(now),
             Need.weekday.in_({w.weekday for w in profile.availability}),
             Need.lat.between(profile.lat - dlat, profile.lat + dlat),
             Need.lon.between(profile.lon - dlon, profile.lon + dlon),
             Need.id.not_in(mine),
-            held < Need.slots,
+            bookings.free_sql() > 0,
         )
         .options(selectinload(Need.activity_type), selectinload(Need.centre))
     ).all()
+    # Nothing at the same time as what they have taken on, nor past their weekly capacity.
+    busy = bookings.commitments([user.id], today)[user.id]
+    slots = {n.id: bookings.slot_of(n, today) for n in needs}
+    needs = [
+        n
+        for n in needs
+        if (slot := slots[n.id]) is not None
+        and bookings.conflict(slot, busy, profile.weekly_capacity) is None
+    ]
     if not needs:
         return []
     result = matching.solve(

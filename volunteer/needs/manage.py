@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from volunteer import audit, geo
+from volunteer import audit, bookings, geo
 from volunteer.admin.models import ActivityType, Centre, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
@@ -19,6 +19,7 @@ from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 from volunteer.needs.services import sync_occurrences
+from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
 
 
@@ -124,49 +125,92 @@ def create_need(user: User, data: NeedData, now: datetime, *, open_now: bool) ->
     need = Need(created_by_id=user.id, status=NeedStatus.DRAFT)
     try:
         _apply(need, data, user, local_today(now), new=True)
+        db.session.add(need)
+        db.session.flush()
+        if open_now:
+            _open(need, now)
     except NeedError:
         db.session.rollback()
         raise
-    db.session.add(need)
-    db.session.flush()
-    if open_now:
-        _open(need, now)
     audit.record("need.created", "need", need.id, actor_id=user.id)
     db.session.commit()
     return need
 
 
+def _check_bookings_still_fit(need: Need, now: datetime) -> None:
+    """The changed need must still fit everyone on it: not fewer places than volunteers who
+    have said yes, and no clash or full week for anyone holding a place."""
+    if need.slots < bookings.accepted_count(need.id):
+        raise NeedError("slots", "below_accepted")
+    holders = db.session.scalars(
+        select(Assignment).where(
+            Assignment.need_id == need.id, Assignment.state.in_(bookings.HELD_STATES)
+        )
+    ).all()
+    for assignment in holders:
+        problem = bookings.conflict_for(assignment.volunteer, need, now)
+        if problem is not None:
+            raise NeedError("start_time", problem)
+
+
 def update_need(user: User, need: Need, data: NeedData, now: datetime) -> Need:
     """Save changes; occurrences follow the new schedule (dates with visits are kept and
-    cancelled, never silently deleted). Commits; raises NeedError, changing nothing."""
+    cancelled, never silently deleted). Refused (NeedError) when the change no longer fits
+    the volunteers on the need; a place added goes to the waiting list. Commits; raises
+    NeedError, changing nothing."""
+    need = bookings.lock_need(need.id)
     try:
         _apply(need, data, user, local_today(now), new=False)
+        _check_bookings_still_fit(need, now)
     except NeedError:
         db.session.rollback()
         raise
     if need.status in (NeedStatus.OPEN, NeedStatus.FILLED):
         sync_occurrences(need, local_today(now))
+        bookings.refresh_status(need, now)
+        while need.status == NeedStatus.OPEN and offer_next(need, now) is not None:
+            pass
     audit.record("need.updated", "need", need.id, actor_id=user.id)
     db.session.commit()
     return need
 
 
 def _open(need: Need, now: datetime) -> None:
+    """Publish: only a need with a date ahead, so a finished slot is never shown as open."""
     need.status = NeedStatus.OPEN
     need.opened_at = need.opened_at or now
     sync_occurrences(need, local_today(now))
+    if not bookings.has_dates_ahead(need.id, now):
+        raise NeedError("first_date", "no_dates")
+    bookings.refresh_status(need, now)
 
 
 def open_need(user: User, need: Need, now: datetime) -> None:
-    """Publish a draft (or reopen a closed need). Commits."""
-    _open(need, now)
+    """Publish a draft (or reopen a closed need). Commits; raises NeedError (changing
+    nothing) when it has no date ahead."""
+    try:
+        _open(need, now)
+    except NeedError:
+        db.session.rollback()
+        raise
     audit.record("need.opened", "need", need.id, actor_id=user.id)
     db.session.commit()
+
+
+# Where closing a need moves each assignment: a yes ends, an open question (proposal or
+# invitation) expires, the waiting list is withdrawn.
+CLOSING_MOVES = {
+    AssignmentState.ACCEPTED: AssignmentState.ENDED,
+    AssignmentState.INVITED: AssignmentState.EXPIRED,
+    AssignmentState.PROPOSED: AssignmentState.EXPIRED,
+    AssignmentState.WAITLISTED: AssignmentState.WITHDRAWN,
+}
 
 
 def close_need(user: User, need: Need, now: datetime) -> int:
     """Close the need: no more sign-ups; future dates are cancelled and the volunteers told.
     Returns how many visits were cancelled. Commits."""
+    need = bookings.lock_need(need.id)
     need.status = NeedStatus.CLOSED
     need.next_starts_at = None
     future = db.session.scalars(
@@ -188,25 +232,19 @@ def close_need(user: User, need: Need, now: datetime) -> int:
         cancelled += 1
     assignments = db.session.scalars(
         select(Assignment).where(
-            Assignment.need_id == need.id,
-            Assignment.state.in_(
-                [AssignmentState.ACCEPTED, AssignmentState.INVITED, AssignmentState.WAITLISTED]
-            ),
+            Assignment.need_id == need.id, Assignment.state.in_(list(CLOSING_MOVES))
         )
     ).all()
     for assignment in assignments:
-        assignment.state = (
-            AssignmentState.ENDED
-            if assignment.state == AssignmentState.ACCEPTED
-            else AssignmentState.WITHDRAWN
-        )
-        assignment.ended_at = now
-        enqueue(
-            f"need-closed:{need.id}:{assignment.volunteer_id}",
-            assignment.volunteer,
-            "need_closed",
-            need=need,
-        )
+        told = assignment.state != AssignmentState.PROPOSED  # a proposal was never sent
+        bookings.move(assignment, CLOSING_MOVES[AssignmentState(assignment.state)], now)
+        if told:
+            enqueue(
+                f"need-closed:{need.id}:{assignment.volunteer_id}",
+                assignment.volunteer,
+                "need_closed",
+                need=need,
+            )
     audit.record("need.closed", "need", need.id, actor_id=user.id, visits_cancelled=cancelled)
     db.session.commit()
     return cancelled

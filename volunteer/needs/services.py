@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from matching.geo import DISTANCE_SLACK_KM, haversine_np
-from volunteer import geo
+from volunteer import bookings, geo
 from volunteer.admin.models import ActivityType
 from volunteer.centres.models import Visit
 from volunteer.clock import local_to_utc
@@ -119,20 +119,11 @@ class NeedCard:
 
     need: Need
     next_starts_at: datetime | None
-    accepted: int
+    held: int
 
     @property
     def open_slots(self) -> int:
-        return max(0, self.need.slots - self.accepted)
-
-
-def _accepted_counts(need_ids: Sequence[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Assignment.need_id, func.count())
-        .where(Assignment.need_id.in_(need_ids), Assignment.state == AssignmentState.ACCEPTED)
-        .group_by(Assignment.need_id)
-    )
-    return dict(rows.all())
+        return bookings.free_of(self.need.slots, self.held)
 
 
 def _next_starts(need_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
@@ -152,9 +143,9 @@ def cards_for(needs: Iterable[Need], now: datetime) -> list[NeedCard]:
     """List entries for ``needs`` with two queries in all, whatever their number."""
     needs = list(needs)
     ids = [n.id for n in needs]
-    accepted = _accepted_counts(ids)
+    held = bookings.held_counts(ids)
     next_starts = _next_starts(ids, now)
-    return [NeedCard(n, next_starts.get(n.id), accepted.get(n.id, 0)) for n in needs]
+    return [NeedCard(n, next_starts.get(n.id), held.get(n.id, 0)) for n in needs]
 
 
 def next_start(need_id: int, now: datetime) -> datetime | None:
@@ -181,10 +172,11 @@ def refresh_next_dates(now: datetime) -> int:
 
 
 def open_needs_query(now: datetime) -> Select[tuple[Need]]:
-    """Open needs that still have a date ahead, soonest first, with what the list shows loaded."""
+    """Open needs with a date ahead (``bookings.bookable_sql``), soonest first, with what the
+    list shows loaded."""
     return (
         select(Need)
-        .where(Need.status == NeedStatus.OPEN, Need.next_starts_at.is_not(None))
+        .where(bookings.bookable_sql(now))
         .options(joinedload(Need.activity_type), joinedload(Need.centre))
         .order_by(Need.next_starts_at, Need.id)
     )
@@ -251,9 +243,7 @@ def search_open_needs(filters: NeedFilters, now: datetime, page: int, per_page: 
     if filters.near is None:
         # Counted on the needs table alone: the list query's joins would make it scan more.
         total = db.session.scalar(
-            select(func.count(Need.id)).where(
-                Need.status == NeedStatus.OPEN, Need.next_starts_at.is_not(None), *conditions
-            )
+            select(func.count(Need.id)).where(bookings.bookable_sql(now), *conditions)
         )
         pages = max(1, math.ceil(total / per_page))
         page = min(page, pages)
@@ -274,8 +264,7 @@ def _search_near(
     dlon = filters.km / (111.0 * math.cos(math.radians(origin.lat))) + 0.01
     rows = db.session.execute(
         select(Need.id, Need.lat, Need.lon).where(
-            Need.status == NeedStatus.OPEN,
-            Need.next_starts_at.is_not(None),
+            bookings.bookable_sql(now),
             Need.lat.between(origin.lat - dlat, origin.lat + dlat),
             Need.lon.between(origin.lon - dlon, origin.lon + dlon),
             *conditions,

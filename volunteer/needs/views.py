@@ -6,12 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from volunteer import geo
+from volunteer import bookings, geo
 from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.caching import anonymous_page_cache
-from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
 from volunteer.needs import manage, services, signup
@@ -35,6 +34,18 @@ NOT_ELIGIBLE = {
         "It requires a valid child certificate (børneattest). Ask your coordinator."
     ),
     "language": _l("It requires a language you have not listed."),
+    "finished": _l("This activity has no dates left."),
+    "clash": _l("It is at the same time as another activity you have said yes to."),
+    "over_capacity": _l(
+        "You already have as many activities a week as you said you want. "
+        "You can change that on My page."
+    ),
+}
+
+# Why an invitation could not be accepted (``bookings.Refused`` codes → text).
+REFUSED = {
+    **NOT_ELIGIBLE,
+    "full": _l("The activity is full: the place offered to you no longer exists."),
 }
 
 NEED_ERRORS = {
@@ -43,6 +54,16 @@ NEED_ERRORS = {
     "in_past": _l("The date has passed. Choose a date from today on."),
     "before_first": _l("The last date cannot be before the first date."),
     "before_start": _l("The end must be after the start."),
+    "below_accepted": _l(
+        "More volunteers have already said yes than that. Ask one of them to leave first."
+    ),
+    "clash": _l(
+        "A volunteer on this need has another activity at the new time. Talk to them first."
+    ),
+    "over_capacity": _l(
+        "A volunteer on this need would have more activities a week than they want."
+    ),
+    "no_dates": _l("The need has no dates ahead. Change the date or the times."),
 }
 
 
@@ -90,11 +111,11 @@ def detail(need_id: int) -> str:
     (card,) = services.cards_for([need], now)
     occurrences = services.upcoming_occurrences(need, now)
     mine = reasons = None
+    seat = True
     if current_user.is_authenticated and current_user.role == Role.VOLUNTEER:
         mine = signup.assignment_of(current_user, need)
-        reasons = [
-            NOT_ELIGIBLE[r] for r in reasons_not_eligible(current_user, need, local_today(now))
-        ]
+        reasons = [NOT_ELIGIBLE[r] for r in reasons_not_eligible(current_user, need, now)]
+        seat = mine is None or bookings.seat_for(mine)
     return render_template(
         "needs/detail.html",
         card=card,
@@ -102,6 +123,7 @@ def detail(need_id: int) -> str:
         mine=mine,
         reasons=reasons,
         manager=manager,
+        seat=seat,
         position=signup.waitlist_position(mine) if mine and mine.state == "waitlisted" else None,
     )
 
@@ -141,6 +163,9 @@ def answer_invitation(assignment_id: int, answer: str) -> Response:
         assignment = act(current_user, assignment_id, utcnow())
     except signup.InvitationClosed:
         flash(_("The offer is no longer open."), "warning")
+        return redirect(url_for("volunteers.home"))
+    except bookings.Refused as exc:
+        flash(str(REFUSED[exc.code]), "warning")
         return redirect(url_for("volunteers.home"))
     if assignment is None:
         abort(404)
@@ -233,8 +258,12 @@ def change_status(need_id: int, action: str) -> Response:
     need = manage.managed_need(current_user, need_id) or abort(404)
     now = utcnow()
     if action == "aabn":
-        manage.open_need(current_user, need, now)
-        flash(_("The need is open for volunteers."), "success")
+        try:
+            manage.open_need(current_user, need, now)
+        except manage.NeedError as exc:
+            flash(str(NEED_ERRORS[exc.code]), "warning")
+        else:
+            flash(_("The need is open for volunteers."), "success")
     elif action == "luk":
         cancelled = manage.close_need(current_user, need, now)
         flash(_("The need is closed. %(n)d planned visits were cancelled.", n=cancelled), "info")

@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, null, select
 from werkzeug.exceptions import NotFound
 
-from volunteer import audit
+from volunteer import audit, bookings
 from volunteer.admin.models import ActivityType, LocalArea, Organisation
 from volunteer.auth.models import Role, User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import to_local
-from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.coordination.models import Assignment
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence
@@ -312,16 +312,10 @@ def report_for(
 
 def waiting_needs(scope: Scope, now: datetime) -> list[WaitingNeed]:
     """Open needs with free places, longest waiting first."""
-    accepted = (
-        select(func.count(Assignment.id))
-        .where(Assignment.need_id == Need.id, Assignment.state == AssignmentState.ACCEPTED)
-        .correlate(Need)
-        .scalar_subquery()
-    )
     today = to_local(now).date()
     rows = db.session.execute(
-        select(Need, Need.slots - accepted)
-        .where(_in_scope(scope), Need.status == NeedStatus.OPEN, accepted < Need.slots)
+        select(Need, bookings.free_sql())
+        .where(_in_scope(scope), Need.status == NeedStatus.OPEN, bookings.free_sql() > 0)
         .order_by(Need.opened_at, Need.id)
     ).all()
     return [

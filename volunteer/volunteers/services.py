@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
-from volunteer import audit, geo
+from volunteer import audit, bookings, geo
 from volunteer.admin.models import ActivityType, LocalArea, Organisation
 from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import coordinators_of
+from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence
+from volunteer.needs.services import local_to_utc
 from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
 from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, VolunteerProfile
@@ -127,11 +129,28 @@ def update_profile(
     profile.interests = _rows(ActivityType, interest_ids)
     profile.languages = list(dict.fromkeys(languages))
     profile.organisations = _rows(Organisation, organisation_ids)
+    _leave_waiting_lists(user, {o.id for o in profile.organisations}, utcnow())
     profile.skills = skills
     profile.about = about
     profile.paused_until = paused_until
     db.session.commit()
     return profile
+
+
+def _leave_waiting_lists(user: User, organisation_ids: set[int], now: datetime) -> None:
+    """An organisation the volunteer no longer lets contact them offers them no freed place:
+    they leave the waiting lists of its needs."""
+    waiting = db.session.scalars(
+        select(Assignment)
+        .join(Assignment.need)
+        .where(
+            Assignment.volunteer_id == user.id,
+            Assignment.state == AssignmentState.WAITLISTED,
+            Need.organisation_id.not_in(organisation_ids),
+        )
+    ).all()
+    for assignment in waiting:
+        bookings.move(assignment, AssignmentState.WITHDRAWN, now)
 
 
 def _rows(model: type[Any], ids: Iterable[int]) -> list[Any]:
@@ -153,24 +172,86 @@ def join_default_organisations(profile: VolunteerProfile) -> None:
             profile.organisations.append(organisation)
 
 
-def add_away_period(user: User, start: date, end: date, today: date) -> AwayPeriod:
-    """Add dates the volunteer is away. The period must not have started already. Commits."""
+@dataclass(frozen=True)
+class AwayAdded:
+    period: AwayPeriod
+    merged: bool  # it overlapped or touched periods already there, which are now one
+    visits_inside: list[Visit]  # scheduled visits in it, for the volunteer to decide on
+
+
+def add_away_period(user: User, start: date, end: date, today: date) -> AwayAdded:
+    """Add dates the volunteer is away. The period must not have started already; one that
+    overlaps or touches an existing period is merged with it, so no two periods overlap.
+    Returns the period and the scheduled visits inside it (still booked: the volunteer
+    chooses which to cancel, ``cancel_visits_while_away``). Commits."""
     if end < start:
         raise ValueError("end before start")
     if start < today:
         raise DateInPast(start)
-    period = AwayPeriod(profile=profile_of(user), start_date=start, end_date=end)
+    profile = profile_of(user)
+    touching = [
+        p
+        for p in profile.away_periods
+        if p.start_date <= end + timedelta(days=1) and start <= p.end_date + timedelta(days=1)
+    ]
+    for other in touching:
+        start, end = min(start, other.start_date), max(end, other.end_date)
+        profile.away_periods.remove(other)
+    db.session.flush()
+    period = AwayPeriod(profile=profile, start_date=start, end_date=end)
     db.session.add(period)
     db.session.commit()
+    return AwayAdded(period, bool(touching), visits_while_away(user, period))
+
+
+def _own_period(user: User, period_id: int) -> AwayPeriod:
+    period = db.session.get(AwayPeriod, period_id)
+    if period is None or period.profile.user_id != user.id:
+        raise NotFound
     return period
+
+
+def visits_while_away(user: User, period: AwayPeriod) -> list[Visit]:
+    """The user's scheduled visits on the period's dates (local days), soonest first."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .join(Visit.occurrence)
+            .where(
+                Visit.volunteer_id == user.id,
+                Visit.state == VisitState.SCHEDULED,
+                Occurrence.starts_at >= local_to_utc(period.start_date, time(0)),
+                Occurrence.starts_at < local_to_utc(period.end_date + timedelta(days=1), time(0)),
+            )
+            .options(joinedload(Visit.occurrence).joinedload(Occurrence.need))
+            .order_by(Occurrence.starts_at)
+        )
+    )
+
+
+def away_visits(user: User, period_id: int) -> tuple[AwayPeriod, list[Visit]]:
+    """One of the user's own away periods and the visits still booked inside it."""
+    period = _own_period(user, period_id)
+    return period, visits_while_away(user, period)
+
+
+def cancel_visits_while_away(
+    user: User, period_id: int, visit_ids: Iterable[int], now: datetime, reason: str = ""
+) -> list[Visit]:
+    """Cancel the chosen visits inside one of the user's away periods (others' ids and visits
+    outside it are ignored); the coordinators are told of each. Commits."""
+    period, inside = away_visits(user, period_id)
+    chosen = set(visit_ids)
+    cancelled = [v for v in inside if v.id in chosen and v.occurrence.starts_at > now]
+    for visit in cancelled:
+        _cancel_visit(user, visit, reason, now)
+    db.session.commit()
+    return cancelled
 
 
 def remove_away_period(user: User, period_id: int) -> None:
     """Remove one of the volunteer's own away periods (somebody else's is NotFound). Commits."""
-    period = db.session.get(AwayPeriod, period_id)
-    if period is None or period.profile.user_id != user.id:
-        raise NotFound
-    db.session.delete(period)
+    db.session.delete(_own_period(user, period_id))
     db.session.commit()
 
 
@@ -279,28 +360,13 @@ def end_assignment(
     the account is deleted). A place it held goes to the next on the waiting list. Does not
     commit."""
     state = AssignmentState(assignment.state)
+    if state not in ACTIVE_ASSIGNMENT_STATES:
+        raise NotAllowed(assignment.state)
     target = (
         AssignmentState.DECLINED if state == AssignmentState.INVITED else AssignmentState.WITHDRAWN
     )
-    if state not in ACTIVE_ASSIGNMENT_STATES or not assignment.can_move_to(target):
-        raise NotAllowed(assignment.state)
-    assignment.state = target
-    assignment.responded_at = assignment.responded_at or now
+    cancelled = bookings.move(assignment, target, now)
     assignment.ended_at = now
-    cancelled = list(
-        db.session.scalars(
-            select(Visit)
-            .join(Visit.occurrence)
-            .where(
-                Visit.volunteer_id == assignment.volunteer_id,
-                Occurrence.need_id == assignment.need_id,
-                Visit.state == VisitState.SCHEDULED,
-                Occurrence.starts_at > now,
-            )
-        )
-    )
-    for visit in cancelled:
-        visit.state = VisitState.CANCELLED
     for coordinator in coordinators_of(assignment.need.organisation_id):
         enqueue(
             f"assignment-withdrawn:{assignment.id}:{coordinator.id}",
@@ -330,13 +396,8 @@ def withdraw(user: User, assignment_id: int, now: datetime) -> Assignment:
     return assignment
 
 
-def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit:
-    """The volunteer cannot come to one of their own future visits. Commits.
-
-    Only a scheduled visit that has not started can be cancelled; the coordinators are told,
-    with the reason.
-    """
-    visit = own_visit(user, visit_id)
+def _cancel_visit(user: User, visit: Visit, reason: str, now: datetime) -> None:
+    """Cancel one of the user's scheduled future visits and tell the need's coordinators."""
     if visit.state != VisitState.SCHEDULED or visit.occurrence.starts_at <= now:
         raise NotAllowed(visit.state)
     visit.state = VisitState.CANCELLED
@@ -353,5 +414,15 @@ def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit
             reason=reason,
         )
     audit.record("visit.cancelled", "visit", visit.id, actor_id=user.id)
+
+
+def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit:
+    """The volunteer cannot come to one of their own future visits. Commits.
+
+    Only a scheduled visit that has not started can be cancelled; the coordinators are told,
+    with the reason.
+    """
+    visit = own_visit(user, visit_id)
+    _cancel_visit(user, visit, reason, now)
     db.session.commit()
     return visit

@@ -1,0 +1,135 @@
+"""Held and free places: one definition for every page, digest and report.
+
+An accepted volunteer holds a place, and so does an open invitation (the invited volunteer may
+still say yes). Free places are ``slots − held``, never below zero. Proposals and the waiting
+list hold nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select, update
+
+from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.extensions import db
+from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
+
+HELD_STATES = (AssignmentState.ACCEPTED, AssignmentState.INVITED)
+
+
+def lock_need(need_id: int) -> Need:
+    """Lock the need's row for the rest of the transaction and return it, freshly loaded.
+
+    ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a write to the row as the first statement,
+    which takes SQLite's single write lock until commit. Every booking takes this lock before
+    counting places, so the last free place cannot go twice.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Need).where(Need.id == need_id).values(status=Need.status))
+        return db.session.scalars(
+            select(Need).where(Need.id == need_id).execution_options(populate_existing=True)
+        ).one()
+    return db.session.scalars(
+        select(Need)
+        .where(Need.id == need_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _count(need_id: int, states: Sequence[str], other_than: int | None) -> int:
+    query = select(func.count()).where(Assignment.need_id == need_id, Assignment.state.in_(states))
+    if other_than is not None:
+        query = query.where(Assignment.volunteer_id != other_than)
+    return db.session.scalar(query) or 0
+
+
+def held_count(need_id: int, *, other_than: int | None = None) -> int:
+    """Places held on the need (accepted + invited), leaving out volunteer ``other_than``."""
+    return _count(need_id, HELD_STATES, other_than)
+
+
+def accepted_count(need_id: int, *, other_than: int | None = None) -> int:
+    """Accepted volunteers on the need, leaving out volunteer ``other_than``."""
+    return _count(need_id, (AssignmentState.ACCEPTED,), other_than)
+
+
+def held_counts(need_ids: Sequence[int]) -> dict[int, int]:
+    """Places held per need, in one query (needs without any are left out)."""
+    rows = db.session.execute(
+        select(Assignment.need_id, func.count())
+        .where(Assignment.need_id.in_(need_ids), Assignment.state.in_(HELD_STATES))
+        .group_by(Assignment.need_id)
+    )
+    return {need_id: count for need_id, count in rows.all()}
+
+
+def held_sql() -> Any:
+    """Places held, as a scalar subquery correlated to ``Need`` (for lists and reports)."""
+    return (
+        select(func.count(Assignment.id))
+        .where(Assignment.need_id == Need.id, Assignment.state.in_(HELD_STATES))
+        .correlate(Need)
+        .scalar_subquery()
+    )
+
+
+def free_of(slots: int, held: int) -> int:
+    """Free places from the need's slots and the places held."""
+    return max(0, slots - held)
+
+
+def free_sql() -> Any:
+    """Free places as an SQL expression on ``Need`` (``free_of`` in SQL); > 0 means free."""
+    return Need.slots - held_sql()
+
+
+def free_places(need: Need) -> int:
+    """Free places on the need now."""
+    return free_of(need.slots, held_count(need.id))
+
+
+def seat_for(assignment: Assignment) -> bool:
+    """Whether accepting would still fit: the accepted others leave a place. An invitation
+    for a place the coordinator has since taken away (fewer slots) has none."""
+    need = assignment.need
+    return accepted_count(need.id, other_than=assignment.volunteer_id) < need.slots
+
+
+def has_dates_ahead(need_id: int, now: datetime) -> bool:
+    """Whether a scheduled date of the need is still to begin: a finished need is not open."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Occurrence.need_id == need_id,
+                    Occurrence.starts_at > now,
+                    Occurrence.status == OccurrenceStatus.SCHEDULED,
+                )
+            )
+        )
+    )
+
+
+def bookable_sql(now: datetime) -> ColumnElement[bool]:
+    """``has_dates_ahead`` for lists: open needs with a scheduled date still to begin (the kept
+    ``Need.next_starts_at`` can lag behind by a job run, so the occurrences decide)."""
+    ahead = exists().where(
+        Occurrence.need_id == Need.id,
+        Occurrence.starts_at > now,
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+    )
+    return (Need.status == NeedStatus.OPEN) & Need.next_starts_at.is_not(None) & ahead
+
+
+def refresh_status(need: Need, now: datetime) -> None:
+    """Open ↔ filled after places change: filled the moment every place is held."""
+    held = held_count(need.id)
+    if need.status == NeedStatus.OPEN and held >= need.slots:
+        need.status = NeedStatus.FILLED
+        need.filled_at = now
+    elif need.status == NeedStatus.FILLED and held < need.slots:
+        need.status = NeedStatus.OPEN
