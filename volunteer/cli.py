@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import or_, select
 
 from volunteer import demo
 from volunteer.admin.models import Centre, Organisation
 from volunteer.auth import services as auth_services
 from volunteer.auth.models import Role
+from volunteer.coordination.models import RunState
 from volunteer.extensions import db
 
 
@@ -81,17 +82,34 @@ def match_cli() -> None:
 @click.option("--organisation", required=True, help="Organisation (name or id).")
 @click.option("--dry-run", is_flag=True, help="Report what would be proposed; store nothing.")
 def match_run(organisation: str, dry_run: bool) -> None:
-    """Run the matching for an organisation's open needs and store proposals."""
-    from volunteer.coordination.matching import run_matching
+    """Run the matching for an organisation's open needs now and store proposals."""
+    from volunteer.coordination import runs
     from volunteer.db import utcnow
 
     org = _find(Organisation, organisation)
-    run = run_matching(None, org.id, utcnow(), dry_run=dry_run)
+    try:
+        run = runs.run_now(None, org.id, utcnow(), dry_run=dry_run)
+    except runs.RunInProgress as busy:
+        raise click.ClickException(
+            f"Run {busy.run_id} for this organisation is already queued or running; "
+            "try again when it is finished."
+        ) from None
+    if run.state != RunState.DONE:
+        raise click.ClickException(f"Run {run.id} failed: {run.error}")
     click.echo(
         f"{'Dry run: ' if dry_run else ''}{run.proposals} proposals for {run.needs} needs from "
         f"{run.volunteers} volunteers ({run.status}, gap {run.gap:.4f}, {run.seconds:.2f} s); "
         f"{len(run.unmatched)} needs still missing volunteers."
     )
+
+
+@match_cli.command("run-queued")
+def match_run_queued() -> None:
+    """Solve the queued matching runs now, as the scheduler's matching_runs job does."""
+    from volunteer.scheduler import run_job
+
+    summary = run_job(current_app._get_current_object(), "matching_runs")  # type: ignore[attr-defined]
+    click.echo("matching_runs: " + " ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 def init_app(app: Flask) -> None:

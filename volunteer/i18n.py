@@ -126,6 +126,12 @@ STATE_LABELS = {
         "withdrawn": _l("Withdrawn"),
         "ended": _l("Ended"),
     },
+    "match_run": {
+        "queued": _l("Queued"),
+        "running": _l("Running"),
+        "done": _l("Done"),
+        "failed": _l("Failed"),
+    },
     "role": {
         "volunteer": _l("Volunteers"),
         "coordinator": _l("Coordinators"),
@@ -155,6 +161,7 @@ def init_app(app: Flask) -> None:
         weekday_name=weekday_name,
         need_status=_label("need"),
         assignment_state=_label("assignment"),
+        run_state=_label("match_run"),
         role_name=_label("role"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from volunteer.clock import LOCAL_TZ, to_local
+from volunteer.coordination import runs
 from volunteer.extensions import db
 from volunteer.jobs.digests import centre_digest, coordinator_digest
 from volunteer.jobs.invitations import expire_invitations
@@ -50,6 +51,11 @@ def dispatch_outbox(app: Flask, now: datetime) -> dict[str, int]:
     return delivery.dispatch(now)
 
 
+def matching_runs(app: Flask, now: datetime) -> dict[str, int]:
+    """Solve the coordinators' queued matching runs (``volunteer.coordination.runs.run_queued``)."""
+    return runs.run_queued(now)
+
+
 @dataclass(frozen=True)
 class Job:
     func: Callable[..., dict[str, int]]
@@ -63,6 +69,12 @@ JOBS: dict[str, Job] = {
         dispatch_outbox,
         lambda: IntervalTrigger(seconds=30, timezone=LOCAL_TZ),
         "send pending outbox messages",
+    ),
+    "matching_runs": Job(
+        matching_runs,
+        # Often: a coordinator is watching the run's page.
+        lambda: IntervalTrigger(seconds=3, timezone=LOCAL_TZ),
+        "solve queued matching runs",
     ),
     "visit_reminders": Job(
         visit_reminders,

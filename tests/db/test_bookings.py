@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import factories
 from volunteer import bookings
-from volunteer.coordination import matching
+from volunteer.coordination import matching, runs
 from volunteer.extensions import db
 from volunteer.jobs.digests import coordinator_digest
 from volunteer.models import (
@@ -379,7 +379,7 @@ def test_a_finished_one_off_need_takes_no_sign_up_and_is_not_listed(world):
 def test_matching_proposes_nobody_for_a_finished_need(world):
     need = _finished_once(world)
     _volunteer(world)
-    run = matching.run_matching(world["coordinator"], world["org"].id, NOW)
+    run = runs.run_now(world["coordinator"], world["org"].id, NOW)
     assert run.proposals == 0
     assert db.session.scalar(select(Assignment).where(Assignment.need_id == need.id)) is None
 

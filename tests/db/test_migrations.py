@@ -187,3 +187,29 @@ def test_0003_hides_the_bearer_links_stored_before_it(empty_app):
     )
     assert rows[3] == ("https://samskab.dk/opgaver/4", None)
     assert _drift() == []
+
+
+def test_0004_keeps_solved_runs_as_done_and_the_old_code_can_still_write_them(empty_app):
+    """Runs from before the worker were solved in the request: they become done. The previous
+    version's code leaves ``state`` out during a rolling upgrade and gets done too."""
+    upgrade(revision="0003")
+    t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    old_run = (
+        "INSERT INTO match_runs (id, organisation_id, created_at, dry_run, status, gap, seconds,"
+        " needs, volunteers, proposals, stats, unmatched)"
+        " VALUES (:id, 1, :at, false, 'optimal', 0, 0.5, 2, 3, 1, '{}', '{}')"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(db.metadata.tables["organisations"]),
+            {"id": 1, "name": "Kommune", "kind": "municipality"},
+        )
+        conn.execute(text(old_run), {"id": 1, "at": t0})
+    upgrade()
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        conn.execute(text(old_run), {"id": 2, "at": t0})
+        rows = conn.execute(
+            text("SELECT id, state, started_at IS NOT NULL, error FROM match_runs ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [(1, "done", True, None), (2, "done", False, None)]

@@ -42,7 +42,7 @@ def _deliver(site) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return summary
 
 
-# 1. Coordinator → matching → email → volunteer accepts
+# 1. Coordinator → matching (queued, solved by the worker) → email → volunteer accepts
 
 
 def _homework_helper() -> str:
@@ -110,7 +110,21 @@ def test_coordinator_posts_a_weekly_lektiecafe_and_the_matched_volunteer_accepts
     page.get_by_label("Lokalområde").select_option(label="Barrit")
     page.get_by_label("Aktivitet").select_option(label="Lektiecafé")
     page.get_by_role("button", name="Kør matchning").click()
-    page.wait_for_url(re.compile(r"/koordinator/matchning/\d+$"))
+    # The button only queues the run; its page follows it while the worker solves it.
+    page.wait_for_url(re.compile(r"/koordinator/matchning/\d+/status$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Matchningskørsel"
+    panel = page.locator("#koersel[aria-live='polite']")
+    assert panel.locator("[aria-current='step']").inner_text().startswith("I kø")
+    assert_accessible(page)
+    assert run_job(mail_site.app, "matching_runs") == {"stale": 0, "done": 1, "failed": 0}
+    # No reload: the page's script shows the news within a few seconds.
+    see_proposals = panel.get_by_role("link", name="Se forslagene")
+    see_proposals.wait_for(timeout=15_000)
+    figures = panel.locator("dl").inner_text()
+    assert "Nye forslag\n1" in figures and "bedst mulige resultat" in figures, figures
+    assert_accessible(page)
+    with page.expect_navigation():
+        see_proposals.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Forslag fra matchningen"
     assert_accessible(page)
     proposal = page.locator(f"section[aria-labelledby='behov-{need_id}']")

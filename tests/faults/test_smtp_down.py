@@ -26,6 +26,7 @@ from jobs_support import SMTPSink, free_port
 from sqlalchemy import func, select
 
 import factories
+from volunteer.coordination import runs
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import (
@@ -178,6 +179,7 @@ def use_the_site(app: Flask, world: dict[str, Any]) -> dict[str, int]:
         "/koordinator/matchning",
         data={"organisation_id": world["org"], "local_area_id": 0, "activity_type_id": 0},
     )
+    assert runs.run_queued(utcnow())["done"] == 1  # the scheduler's matching_runs job
     proposal = db.session.scalar(
         select(Assignment.id).where(Assignment.state == AssignmentState.PROPOSED)
     )
@@ -186,7 +188,7 @@ def use_the_site(app: Flask, world: dict[str, Any]) -> dict[str, int]:
         "approving a match",
         coordinator,
         "post",
-        response.headers["Location"] + "/beslut",
+        response.headers["Location"].removesuffix("/status") + "/beslut",
         data={"proposal": [proposal], "action": "approve"},
     )
     return added
@@ -209,7 +211,7 @@ def assert_everything_went_through(added: dict[str, int]) -> None:
     }
     assert db.session.scalar(select(func.count()).where(User.email == "ny@example.org")) == 1
     states = db.session.scalars(select(Assignment.state).order_by(Assignment.id)).all()
-    # Ole left; Per was invited to the need that closed, so his invitation expired.
+    # Ole left; Per was invited when the need closed, so his invitation expired.
     assert states == ["withdrawn", "expired", "invited"]
 
 

@@ -26,6 +26,7 @@ from volunteer.scheduler import (
 
 EXPECTED_JOBS = {
     "dispatch_outbox",
+    "matching_runs",
     "visit_reminders",
     "expire_invitations",
     "centre_digest",

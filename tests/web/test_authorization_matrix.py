@@ -12,6 +12,7 @@ import pytest
 from volunteer_factories import assignment, coordinator, login, member, occurrence, visit
 
 import factories
+from volunteer.coordination.models import RunState
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import (
@@ -77,7 +78,7 @@ def world(app):
         start_date=utcnow().date() + timedelta(days=30),
         end_date=utcnow().date() + timedelta(days=40),
     )
-    run = MatchRun(organisation=org, status="optimal")
+    run = MatchRun(organisation=org, status="optimal", state=RunState.DONE)
     db.session.add_all([away, run])
     db.session.commit()
     proposal = assignment(
@@ -181,6 +182,16 @@ def routes(w):
         ),
         "coordination.run_matching": ("get", "/koordinator/matchning", COORDINATION),
         "coordination.review": ("get", f"/koordinator/matchning/{w['run']}", OWN_ORGANISATION),
+        "coordination.run_progress": (
+            "get",
+            f"/koordinator/matchning/{w['run']}/status",
+            OWN_ORGANISATION,
+        ),
+        "coordination.run_progress_json": (
+            "get",
+            f"/koordinator/matchning/{w['run']}/status.json",
+            OWN_ORGANISATION,
+        ),
         "coordination.decide": (
             "post",
             f"/koordinator/matchning/{w['run']}/beslut",

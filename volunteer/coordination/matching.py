@@ -41,7 +41,8 @@ class NotAllowed(Exception):
     """The user may not run matching for that organisation."""
 
 
-def _check_organisation(user: User, organisation_id: int) -> None:
+def check_organisation(user: User, organisation_id: int) -> None:
+    """Raise NotAllowed unless ``user`` manages the organisation (admins manage all)."""
     ids = organisation_ids(user)
     if ids is not None and organisation_id not in ids:
         raise NotAllowed(organisation_id)
@@ -95,23 +96,14 @@ def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfil
     )
 
 
-def run_matching(
-    user: User | None,
-    organisation_id: int,
-    now: datetime,
-    *,
-    local_area_id: int | None = None,
-    activity_type_id: int | None = None,
-    dry_run: bool = False,
-) -> MatchRun:
-    """Match the organisation's open needs, store the new pairs as proposals (unless
-    ``dry_run``) and record the run. Earlier proposals for these needs are replaced. ``user``
-    None is an operator at the command line. Commits."""
-    if user is not None:
-        _check_organisation(user, organisation_id)
+def solve_run(run: MatchRun, now: datetime) -> None:
+    """Match the open needs in the run's scope (organisation, and area and activity if set),
+    store the new pairs as proposals (unless the run is a dry run) and the engine's figures on
+    the run. Earlier proposals for these needs are replaced. Flushes; the caller commits, with
+    the run's move to done (``volunteer.coordination.runs``)."""
     today = local_today(now)
-    needs = _open_needs(organisation_id, local_area_id, activity_type_id, now)
-    profiles = eligible_profiles(organisation_id, today)
+    needs = _open_needs(run.organisation_id, run.local_area_id, run.activity_type_id, now)
+    profiles = eligible_profiles(run.organisation_id, today)
     need_ids = [n.id for n in needs]
     rows = db.session.scalars(select(Assignment).where(Assignment.need_id.in_(need_ids))).all()
     accepted = [(str(a.volunteer_id), str(a.need_id)) for a in rows if a.state == "accepted"]
@@ -144,31 +136,22 @@ def run_matching(
         free[need_id] -= 1
         proposals.append((volunteer_id, need_id, match))
 
-    run = MatchRun(
-        organisation_id=organisation_id,
-        local_area_id=local_area_id,
-        activity_type_id=activity_type_id,
-        created_by_id=user.id if user else None,
-        created_at=now,
-        dry_run=dry_run,
-        status=result.status,
-        gap=result.gap,
-        seconds=float(result.stats.get("seconds", 0.0)),
-        needs=len(needs),
-        volunteers=len(profiles),
-        proposals=len(proposals),
-        stats={k: float(v) for k, v in result.stats.items()},
-        unmatched={
-            str(need_id): {
-                "open": count,
-                "reason": unmatched_reason(by_id[need_id], profiles, today),
-            }
-            for need_id, count in free.items()
-            if count > 0
-        },
-    )
-    db.session.add(run)
-    if not dry_run:
+    run.status = result.status
+    run.gap = result.gap
+    run.seconds = float(result.stats.get("seconds", 0.0))
+    run.needs = len(needs)
+    run.volunteers = len(profiles)
+    run.proposals = len(proposals)
+    run.stats = {k: float(v) for k, v in result.stats.items()}
+    run.unmatched = {
+        str(need_id): {
+            "open": count,
+            "reason": unmatched_reason(by_id[need_id], profiles, today),
+        }
+        for need_id, count in free.items()
+        if count > 0
+    }
+    if not run.dry_run:
         db.session.execute(
             delete(Assignment).where(
                 Assignment.need_id.in_(need_ids), Assignment.state == AssignmentState.PROPOSED
@@ -193,12 +176,10 @@ def run_matching(
         "matching.run",
         "match_run",
         run.id,
-        actor_id=user.id if user else None,
+        actor_id=run.created_by_id,
         proposals=len(proposals),
-        dry_run=dry_run,
+        dry_run=run.dry_run,
     )
-    db.session.commit()
-    return run
 
 
 def unmatched_reason(need: Need, profiles: list[VolunteerProfile], today: date) -> str:
@@ -233,7 +214,7 @@ def review(user: User, run_id: int) -> Review | None:
     if run is None:
         return None
     try:
-        _check_organisation(user, run.organisation_id)
+        check_organisation(user, run.organisation_id)
     except NotAllowed:
         return None
     proposals = db.session.scalars(

@@ -1,8 +1,11 @@
-"""Views of the coordinator's matching: run it, review the proposals, approve or reject."""
+"""Views of the coordinator's matching: queue a run, follow it, review the proposals, approve
+or reject them."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +18,8 @@ from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.clock import local_today
-from volunteer.coordination import matching
+from volunteer.coordination import matching, runs
+from volunteer.coordination.models import MatchRun, RunState
 from volunteer.coordination.views import bp
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
@@ -61,7 +65,7 @@ def run_matching() -> str | Response:
     ]
     if form.validate_on_submit():
         try:
-            run = matching.run_matching(
+            run = runs.queue(
                 current_user,
                 form.organisation_id.data,
                 utcnow(),
@@ -70,22 +74,54 @@ def run_matching() -> str | Response:
             )
         except matching.NotAllowed:
             abort(403)
-        flash(
-            _(
-                "Matching done: %(proposals)d proposals for %(needs)d needs.",
-                proposals=run.proposals,
-                needs=run.needs,
-            ),
-            "success",
-        )
-        return redirect(url_for("coordination.review", run_id=run.id))
+        except runs.RunInProgress as busy:
+            flash(
+                _(
+                    "A matching run for this organisation is already under way; a new one can "
+                    "start when it is finished. Here is how it is going."
+                ),
+                "warning",
+            )
+            return redirect(url_for("coordination.run_progress", run_id=busy.run_id))
+        return redirect(url_for("coordination.run_progress", run_id=run.id))
     return render_template("coordination/matching.html", form=form)
+
+
+def _panel(run: MatchRun) -> dict[str, Any]:
+    """What the status panel shows; ``key`` changes exactly when the panel does, so the page's
+    script replaces (and the live region reads out) only real news."""
+    late = runs.waiting_too_long(run, utcnow())
+    return {"run": run, "late": late, "key": f"{run.state}-late" if late else str(run.state)}
+
+
+@bp.get("/matchning/<int:run_id>/status")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_progress(run_id: int) -> str:
+    run = runs.visible_run(current_user, run_id) or abort(404)
+    return render_template("coordination/run.html", **_panel(run))
+
+
+@bp.get("/matchning/<int:run_id>/status.json")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_progress_json(run_id: int) -> Response:
+    """What static/js/run-progress.js polls: the panel's key and HTML, and whether to go on."""
+    run = runs.visible_run(current_user, run_id) or abort(404)
+    panel = _panel(run)
+    response = jsonify(
+        key=panel["key"],
+        finished=run.finished,
+        html=render_template("coordination/_run_status.html", **panel),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/matchning/<int:run_id>")
 @role_required(Role.COORDINATOR, Role.ADMIN)
-def review(run_id: int) -> str:
+def review(run_id: int) -> str | Response:
     result = matching.review(current_user, run_id) or abort(404)
+    if result.run.state != RunState.DONE:
+        return redirect(url_for("coordination.run_progress", run_id=run_id))
     today = local_today(utcnow())
     shortlists = matching.shortlists([need for need, _proposals in result.groups], today)
     return render_template(

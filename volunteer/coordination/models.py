@@ -6,13 +6,22 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
-    from volunteer.admin.models import Organisation
+    from volunteer.admin.models import ActivityType, LocalArea, Organisation
     from volunteer.auth.models import User
     from volunteer.needs.models import Need
 
@@ -100,13 +109,42 @@ class Assignment(Base):
         return state in TRANSITIONS[AssignmentState(self.state)]
 
 
+class RunState(enum.StrEnum):
+    QUEUED = "queued"  # asked for on the web; waiting for the worker (the scheduler)
+    RUNNING = "running"  # claimed by a worker, the engine is solving
+    DONE = "done"  # proposals and figures stored
+    FAILED = "failed"  # the engine or the worker failed; ``error`` says why
+
+
+# A run's life; ``volunteer.coordination.runs.move`` is the only writer of ``MatchRun.state``.
+RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
+    RunState.QUEUED: frozenset({RunState.RUNNING}),
+    RunState.RUNNING: frozenset({RunState.DONE, RunState.FAILED}),
+    RunState.DONE: frozenset(),
+    RunState.FAILED: frozenset(),
+}
+ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
 class MatchRun(Base):
-    """One run of the matching for an organisation: who, when, with what, and how it went."""
+    """One run of the matching for an organisation: who asked, when, for what, how far it has
+    got (``state``), and when done the engine's figures."""
 
     __tablename__ = "match_runs"
     __table_args__ = (
         CheckConstraint(one_of("status", ("optimal", "feasible")), name="status"),
+        CheckConstraint(one_of("state", RunState), name="state"),
         CheckConstraint("gap >= 0", name="gap"),
+        # One queued or running run per organisation, even for two clicks at the same moment: a
+        # run replaces the proposals for its needs, and areas share the volunteers, so two runs
+        # of one organisation at once would offer the same volunteer twice.
+        Index(
+            "uq_match_runs_organisation_id_active",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +160,17 @@ class MatchRun(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dry_run: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10))
+    # The server default serves the previous version's code during a rolling upgrade: it writes
+    # only solved runs and does not know this column.
+    state: Mapped[str] = mapped_column(
+        String(8), default=RunState.QUEUED, server_default=RunState.DONE.value
+    )
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a failed run failed, for the coordinator's page and the operator.
+    error: Mapped[str | None] = mapped_column(Text)
+    # The engine's figures, set when the run is done (None or 0 until then).
+    status: Mapped[str | None] = mapped_column(String(10))
     gap: Mapped[float] = mapped_column(default=0.0)
     seconds: Mapped[float] = mapped_column(default=0.0)
     needs: Mapped[int] = mapped_column(default=0)
@@ -133,4 +181,11 @@ class MatchRun(Base):
     unmatched: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     organisation: Mapped[Organisation] = relationship()
+    local_area: Mapped[LocalArea | None] = relationship()
+    activity_type: Mapped[ActivityType | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        """Done or failed: nothing more will happen to this run."""
+        return not RUN_TRANSITIONS[RunState(self.state)]
