@@ -7,9 +7,9 @@ from flask import Flask, current_app
 from sqlalchemy import or_, select
 
 from volunteer import demo
-from volunteer.admin.models import Centre, Organisation
 from volunteer.auth import services as auth_services
 from volunteer.auth.models import Role
+from volunteer.catalogue.models import Centre, Organisation
 from volunteer.coordination.models import RunState
 from volunteer.extensions import db
 

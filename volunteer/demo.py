@@ -14,8 +14,8 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from volunteer import geo
-from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState

@@ -1,8 +1,8 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
-from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.audit import AuditEvent
 from volunteer.auth.models import Role, User, centre_staff, organisation_members
+from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import (
     Assignment,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import factories
 from volunteer import bookings
-from volunteer.coordination import matching, runs
+from volunteer.coordination import proposals, runs
 from volunteer.extensions import db
 from volunteer.jobs.digests import coordinator_digest
 from volunteer.models import (
@@ -156,7 +156,7 @@ def test_approving_a_clashing_proposal_is_refused(world):
     volunteer = _volunteer(world, capacity=3)
     signup.sign_up(volunteer, _need(world, title="Bakkegården").id, NOW)
     proposal = _row(_need(world, title="Solvang"), volunteer, AssignmentState.PROPOSED)
-    invited, skipped = matching.approve(world["coordinator"], [proposal.id], NOW)
+    invited, skipped = proposals.approve(world["coordinator"], [proposal.id], NOW)
     assert (invited, skipped) == (0, 1)
     assert _state(proposal) == AssignmentState.PROPOSED
 
@@ -164,7 +164,7 @@ def test_approving_a_clashing_proposal_is_refused(world):
 def test_approving_the_last_place_marks_the_need_full_at_once(world):
     need = _need(world, slots=1)
     proposal = _row(need, _volunteer(world), AssignmentState.PROPOSED)
-    assert matching.approve(world["coordinator"], [proposal.id], NOW) == (1, 0)
+    assert proposals.approve(world["coordinator"], [proposal.id], NOW) == (1, 0)
     db.session.refresh(need)
     assert need.status == NeedStatus.FILLED
 
@@ -175,9 +175,9 @@ def test_a_swap_cannot_hand_a_proposal_to_a_volunteer_busy_then(world):
     _row(_need(world, title="Solvang"), busy, AssignmentState.PROPOSED)
     lindehoj = _need(world, title="Lindehøj")
     proposal = _row(lindehoj, _volunteer(world), AssignmentState.PROPOSED)
-    shortlist = matching.shortlists([lindehoj], TODAY)[lindehoj.id]
+    shortlist = proposals.shortlists([lindehoj], TODAY)[lindehoj.id]
     assert busy.id not in [profile.user_id for profile, _km in shortlist]
-    assert matching.swap(world["coordinator"], proposal.id, busy.id, NOW) is None
+    assert proposals.swap(world["coordinator"], proposal.id, busy.id, NOW) is None
     db.session.refresh(proposal)
     assert proposal.volunteer_id != busy.id
 
@@ -188,7 +188,7 @@ def test_the_shortlist_respects_weekly_capacity_and_ranks_like_the_engine(world)
     free_far = _volunteer(world, postcode="7140")
     free_near = _volunteer(world)
     thursday = _need(world)
-    shortlist = matching.shortlists([thursday], TODAY)[thursday.id]
+    shortlist = proposals.shortlists([thursday], TODAY)[thursday.id]
     assert [profile.user_id for profile, _km in shortlist] == [free_near.id, free_far.id]
 
 

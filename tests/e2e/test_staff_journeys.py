@@ -17,8 +17,8 @@ from sqlalchemy import select
 import factories
 from e2e_helpers import _log_in, assert_accessible, links_in, plain_text
 from volunteer import demo
-from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.auth.models import User
+from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_to_utc, to_local
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from volunteer.admin.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.auth.models import User
+from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.extensions import db
 from volunteer.notifications.models import OutboxMessage
 
@@ -44,30 +44,3 @@ def overview() -> Overview:
             ).all()
         ),
     )
-
-
-# The catalogue the forms choose from.
-
-
-def activity_types() -> list[ActivityType]:
-    return list(
-        db.session.scalars(
-            select(ActivityType)
-            .where(ActivityType.active.is_(True))
-            .order_by(ActivityType.sort_order, ActivityType.id)
-        )
-    )
-
-
-def centres() -> list[Centre]:
-    return list(
-        db.session.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name))
-    )
-
-
-def local_areas() -> list[LocalArea]:
-    return list(db.session.scalars(select(LocalArea).order_by(LocalArea.name)))
-
-
-def organisations() -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))

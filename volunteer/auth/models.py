@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
-    from volunteer.admin.models import Centre, Organisation
+    from volunteer.catalogue.models import Centre, Organisation
     from volunteer.volunteers.models import VolunteerProfile
 
 

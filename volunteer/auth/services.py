@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from volunteer import audit, geo
-from volunteer.admin.models import Centre, Organisation
 from volunteer.auth.models import Role, User, new_session_token
+from volunteer.catalogue.models import Centre, Organisation
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.notifications import links

@@ -29,8 +29,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
 from volunteer import audit
-from volunteer.admin.models import ActivityType, Centre
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import ActivityType, Centre
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_to_utc, to_local
 from volunteer.coordination.services import coordinators_of

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
-    from volunteer.admin.models import ActivityType, LocalArea, Organisation
     from volunteer.auth.models import User
+    from volunteer.catalogue.models import ActivityType, LocalArea, Organisation
     from volunteer.needs.models import Need
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from volunteer.auth.models import User
-from volunteer.coordination import matching
+from volunteer.coordination import proposals
 from volunteer.coordination.models import ACTIVE_RUN_STATES, RUN_TRANSITIONS, MatchRun, RunState
 from volunteer.extensions import db
 
@@ -82,7 +82,7 @@ def _create(
     """A new queued run, flushed. Raises NotAllowed, or RunInProgress (also when another
     request queued one a moment ago: the partial unique index refuses the second)."""
     if user is not None:
-        matching.check_organisation(user, organisation_id)
+        proposals.check_organisation(user, organisation_id)
     busy = active_run(organisation_id)
     if busy is not None:
         raise RunInProgress(busy.id)
@@ -168,7 +168,7 @@ def execute(run_id: int, now: datetime) -> RunState:
     run = db.session.get(MatchRun, run_id)
     assert run is not None and run.state == RunState.RUNNING, "claim the run first"
     try:
-        matching.solve_run(run, now)
+        proposals.solve_run(run, now)
         finished = now + timedelta(seconds=time.monotonic() - started)
         if not move(run_id, RunState.RUNNING, RunState.DONE, finished_at=finished):
             # Marked failed as stale meanwhile: its page already says so; keep nothing.
@@ -239,7 +239,7 @@ def visible_run(user: User, run_id: int) -> MatchRun | None:
     if run is None:
         return None
     try:
-        matching.check_organisation(user, run.organisation_id)
-    except matching.NotAllowed:
+        proposals.check_organisation(user, run.organisation_id)
+    except proposals.NotAllowed:
         return None
     return run

@@ -1,13 +1,32 @@
+"""The coordinator's pages: the start page, the matching (queue a run, follow it, review the
+proposals, approve, reject or swap them) and the volunteers (list, detail, certificates)."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
-from volunteer.coordination import services
+from volunteer.catalogue import services as catalogue
+from volunteer.clock import local_today
+from volunteer.coordination import proposals, runs, services
+from volunteer.coordination.models import MatchRun, RunState
 from volunteer.db import utcnow
+from volunteer.i18n import select_locale
+from volunteer.needs import manage
 from volunteer.needs import services as needs_services
+from volunteer.urls import form_id, page_number
+from volunteer.volunteers import staff
+from volunteer.volunteers.forms import CertificateForm, VolunteerFilterForm
 
 bp = Blueprint("coordination", __name__)
 
@@ -19,5 +38,176 @@ def index() -> str:
     return render_template("coordination/index.html", cards=cards)
 
 
-# Routes in other modules register on ``bp``; importing them here wires them up.
-from volunteer.coordination import matching_views, volunteers  # noqa: E402, F401
+# The matching.
+
+UNMATCHED_REASONS = {
+    "no_volunteers": _l("No volunteers in the organisation can be asked right now."),
+    "too_far": _l("No one lives within reach."),
+    "not_free": _l("No one within reach is free at that time."),
+    "certificate_missing": _l("No one within reach and free has a valid child certificate."),
+    "language": _l("No one within reach and free speaks the language asked for."),
+    "busy": _l("Those who could are matched to other needs or have no time left."),
+}
+
+
+class MatchForm(FlaskForm):
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    local_area_id = SelectField(
+        _l("Local area"), coerce=int, choices=[SelectChoice(0, _l("All areas"))]
+    )
+    activity_type_id = SelectField(
+        _l("Activity"), coerce=int, choices=[SelectChoice(0, _l("All activities"))]
+    )
+
+
+def _int_list(name: str) -> list[int]:
+    return [i for i in map(form_id, request.form.getlist(name)) if i is not None]
+
+
+@bp.route("/matchning", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_matching() -> str | Response:
+    form = MatchForm()
+    form.organisation_id.choices = [
+        (o.id, o.name) for o in manage.manageable_organisations(current_user)
+    ]
+    form.local_area_id.choices = [(0, _("All areas"))] + [
+        (a.id, a.name) for a in catalogue.local_areas()
+    ]
+    form.activity_type_id.choices = [(0, _("All activities"))] + [
+        (a.id, a.name(select_locale())) for a in catalogue.activity_types()
+    ]
+    if form.validate_on_submit():
+        try:
+            run = runs.queue(
+                current_user,
+                form.organisation_id.data,
+                utcnow(),
+                local_area_id=form.local_area_id.data or None,
+                activity_type_id=form.activity_type_id.data or None,
+            )
+        except proposals.NotAllowed:
+            abort(403)
+        except runs.RunInProgress as busy:
+            flash(
+                _(
+                    "A matching run for this organisation is already under way; a new one can "
+                    "start when it is finished. Here is how it is going."
+                ),
+                "warning",
+            )
+            return redirect(url_for("coordination.run_progress", run_id=busy.run_id))
+        return redirect(url_for("coordination.run_progress", run_id=run.id))
+    return render_template("coordination/matching.html", form=form)
+
+
+def _panel(run: MatchRun) -> dict[str, Any]:
+    """What the status panel shows; ``key`` changes exactly when the panel does, so the page's
+    script replaces (and the live region reads out) only real news."""
+    late = runs.waiting_too_long(run, utcnow())
+    return {"run": run, "late": late, "key": f"{run.state}-late" if late else str(run.state)}
+
+
+@bp.get("/matchning/<int:run_id>/status")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_progress(run_id: int) -> str:
+    run = runs.visible_run(current_user, run_id) or abort(404)
+    return render_template("coordination/run.html", **_panel(run))
+
+
+@bp.get("/matchning/<int:run_id>/status.json")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def run_progress_json(run_id: int) -> Response:
+    """What static/js/run-progress.js polls: the panel's key and HTML, and whether to go on."""
+    run = runs.visible_run(current_user, run_id) or abort(404)
+    panel = _panel(run)
+    response = jsonify(
+        key=panel["key"],
+        finished=run.finished,
+        html=render_template("coordination/_run_status.html", **panel),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/matchning/<int:run_id>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def review(run_id: int) -> str | Response:
+    result = proposals.review(current_user, run_id) or abort(404)
+    if result.run.state != RunState.DONE:
+        return redirect(url_for("coordination.run_progress", run_id=run_id))
+    today = local_today(utcnow())
+    shortlists = proposals.shortlists([need for need, _proposals in result.groups], today)
+    return render_template(
+        "coordination/review.html",
+        review=result,
+        shortlists=shortlists,
+        reasons=UNMATCHED_REASONS,
+    )
+
+
+@bp.post("/matchning/<int:run_id>/beslut")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def decide(run_id: int) -> Response:
+    ids = _int_list("proposal")
+    if request.form.get("action") == "reject":
+        count = proposals.reject(current_user, ids, utcnow())
+        flash(_("%(n)d proposals rejected.", n=count), "info")
+    else:
+        invited, skipped = proposals.approve(current_user, ids, utcnow())
+        flash(_("%(n)d volunteers invited by email.", n=invited), "success")
+        if skipped:
+            flash(_("%(n)d proposals were not sent: the need is full.", n=skipped), "warning")
+    return redirect(url_for("coordination.review", run_id=run_id))
+
+
+@bp.post("/matchning/<int:run_id>/byt/<int:assignment_id>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def swap(run_id: int, assignment_id: int) -> Response:
+    volunteer_id = form_id(request.form.get("volunteer_id")) or 0
+    if proposals.swap(current_user, assignment_id, volunteer_id, utcnow()) is None:
+        abort(404)
+    flash(_("The proposal now has another volunteer."), "success")
+    return redirect(url_for("coordination.review", run_id=run_id))
+
+
+# The volunteers.
+
+
+@bp.get("/frivillige")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def volunteers() -> str:
+    form = VolunteerFilterForm(request.args)
+    form.fill_choices(current_user.locale)
+    form.validate()
+    page = page_number()
+    result = staff.volunteer_list(current_user, form.to_filter(), local_today(utcnow()), page)
+    return render_template("coordination/volunteers.html", form=form, result=result)
+
+
+@bp.route("/frivillige/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def volunteer_detail(user_id: int) -> str | Response:
+    form = CertificateForm()
+    today = local_today(utcnow())
+    if form.validate_on_submit():
+        try:
+            staff.record_child_certificate(
+                current_user,
+                user_id,
+                checked_on=form.checked_on.data,
+                valid_until=form.valid_until.data,
+                today=today,
+            )
+        except staff.CertificateDatesInvalid:
+            form.checked_on.errors.append(_("The check cannot be in the future."))
+        else:
+            flash(_("The child certificate check is recorded."), "success")
+            return redirect(url_for("coordination.volunteer_detail", user_id=user_id))
+    profile = staff.view_volunteer(current_user, user_id)
+    return render_template(
+        "coordination/volunteers_detail.html",
+        profile=profile,
+        form=form,
+        today=today,
+    )

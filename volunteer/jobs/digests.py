@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from volunteer import bookings
-from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import Centre
 from volunteer.centres.models import Visit, VisitState
 from volunteer.centres.services import action_link
 from volunteer.clock import local_day_bounds, local_to_utc

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from volunteer import audit, bookings, geo
-from volunteer.admin.models import ActivityType, Centre, Organisation
 from volunteer.auth.models import User
+from volunteer.catalogue.models import ActivityType, Centre, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentState

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from matching.geo import DISTANCE_SLACK_KM, haversine_np
 from volunteer import bookings, geo
-from volunteer.admin.models import ActivityType
+from volunteer.catalogue.models import ActivityType
 from volunteer.centres.models import Visit
 from volunteer.clock import local_to_utc
 from volunteer.coordination.models import Assignment, AssignmentState

@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from volunteer import bookings, geo
-from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.caching import anonymous_page_cache
+from volunteer.catalogue import services as catalogue
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
 from volunteer.needs import manage, services, signup

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from volunteer.admin.models import ActivityType, Organisation
 from volunteer.auth.models import User
+from volunteer.catalogue.models import ActivityType, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import to_local
 from volunteer.extensions import db

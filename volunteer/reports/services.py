@@ -31,8 +31,8 @@ from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, null
 from werkzeug.exceptions import NotFound
 
 from volunteer import audit, bookings
-from volunteer.admin.models import ActivityType, LocalArea, Organisation
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import ActivityType, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import to_local
 from volunteer.coordination.models import Assignment

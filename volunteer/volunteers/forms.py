@@ -26,7 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from volunteer.admin.services import activity_types, local_areas
+from volunteer.catalogue.services import activity_types, local_areas
 from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.forms import LANGUAGES, MultiCheckboxField, postcode_field, strip_filter

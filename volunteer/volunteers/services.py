@@ -16,8 +16,8 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
 from volunteer import audit, bookings, geo
-from volunteer.admin.models import ActivityType, LocalArea, Organisation
 from volunteer.auth.models import User
+from volunteer.catalogue.models import ActivityType, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import coordinators_of

@@ -9,9 +9,9 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
-from volunteer.admin import services as catalogue
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.needs.eligibility import suggestions

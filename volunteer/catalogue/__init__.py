@@ -1,0 +1,1 @@
+"""The catalogue Samskab runs in: organisations, local areas, centres and activity types."""
