@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-import factories
 from support import csrf_token_from
+from support.auth import log_in
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import ActivityType, Organisation
@@ -39,11 +39,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 def login_with_token(client, user) -> str:  # type: ignore[no-untyped-def]
     """Log in as production does (with the form's CSRF token); return the new session's token."""
     token = csrf_token_from(client.get("/konto/log-ind").get_data(as_text=True))
-    response = client.post(
-        "/konto/log-ind",
-        data={"email": user.email, "password": factories.PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in(client, user, csrf_token=token)
     # The login starts a fresh session (no fixation), so the token changes: read it again.
     return csrf_token_from(client.get("/om").get_data(as_text=True))
 

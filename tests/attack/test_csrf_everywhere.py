@@ -18,10 +18,9 @@ from attack_support import (
     need_form_data,
     snapshot,
 )
-from test_authorization_matrix import ROLES, routes
 
-import factories
-from support import make_app
+from support import factories, make_app
+from support.routes import ROLES, routes
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
 from volunteer.models import ActivityType, Centre, Organisation, Visit

@@ -18,8 +18,8 @@ import pytest
 from attack_support import STRONG_PASSWORD, future, need_form_data, row_counts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from volunteer_factories import login
 
+from support.auth import log_in
 from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
@@ -323,7 +323,7 @@ def test_hostile_input_never_breaks_a_form(app, world, name):
     def new_client():  # type: ignore[no-untyped-def]
         client = app.test_client()
         if form.role != "anonymous":
-            login(client, world["users"][form.role])
+            log_in(client, world["users"][form.role])
         return client
 
     shared = None if form.fresh_client else new_client()
@@ -366,7 +366,7 @@ def test_each_field_alone_with_a_hostile_value(app, world, name):
     url, valid = form.url(world), form.valid(world)
     client = app.test_client()
     if form.role != "anonymous":
-        login(client, world["users"][form.role])
+        log_in(client, world["users"][form.role])
     failures = []
     for field in valid:
         for word in ONE_FIELD_WORDS:
@@ -420,7 +420,7 @@ def test_numbers_beyond_the_databases_ids_are_not_found_not_errors(app, world):
     client = app.test_client()
     assert client.get(f"/opgaver/{huge}").status_code == 404
     assert client.get(f"/opgaver/?side={huge}").status_code == 200
-    login(client, world["users"]["coordinator"])
+    log_in(client, world["users"]["coordinator"])
     assert client.get(f"/koordinator/frivillige?side={huge}").status_code == 200
     run = f"/koordinator/matchning/{world['run']}"
     assert client.post(f"{run}/beslut", data={"proposal": huge}).status_code == 302

@@ -57,7 +57,7 @@ ALLOWED_ASSIGNMENTS = {
     ("volunteer/demo.py", "DEMO_PASSWORD", "samskab-demo-2026"),
 }
 ALLOWED_TEST_KEYS = {
-    ("tests/support.py", "SECRET_KEY", "test-secret-key-not-for-production"),
+    ("tests/support/__init__.py", "SECRET_KEY", "test-secret-key-not-for-production"),
     ("tests/jobs/test_scheduler_process.py", "SAMSKAB_SECRET_KEY", "scheduler-process-test-"),
     ("tests/multinode/conftest.py", "SECRET_KEY", "multinode-"),  # + a random suffix
 }

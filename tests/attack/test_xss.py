@@ -10,9 +10,10 @@ from urllib.parse import quote
 import pytest
 from attack_support import need_form_data
 from sqlalchemy import select
-from test_authorization_matrix import ROLES, routes
-from volunteer_factories import login, occurrence, visit
 
+from support.auth import log_in
+from support.factories import occurrence, visit
+from support.routes import ROLES, routes
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import Need, OutboxMessage, User, Visit
@@ -35,9 +36,9 @@ def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
     """Save the payload through every form with free text; return the extra pages to read."""
     users = w["users"]
     volunteer, coordinator, centre = (app.test_client() for _ in range(3))
-    login(volunteer, users["volunteer"])
-    login(coordinator, users["coordinator"])
-    login(centre, users["centre"])
+    log_in(volunteer, users["volunteer"])
+    log_in(coordinator, users["coordinator"])
+    log_in(centre, users["centre"])
 
     _post(
         volunteer,
@@ -116,7 +117,7 @@ def test_stored_scripts_are_always_escaped(app, world):
         client = app.test_client()
         if role != "anonymous":
             user = db.session.get(User, world["users"][role].id)
-            login(client, user)
+            log_in(client, user)
         for url in pages:
             response = client.get(url)
             if response.status_code != 200 or response.mimetype != "text/html":

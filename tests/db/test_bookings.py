@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import select
 
-import factories
+from support import factories
 from volunteer import bookings
 from volunteer.coordination import proposals, runs
 from volunteer.extensions import db

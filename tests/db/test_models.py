@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-import factories
+from support import factories
 from volunteer.extensions import db
 from volunteer.models import (
     Assignment,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-import factories
+from support import factories
 from volunteer.extensions import db
 from volunteer.models import Occurrence, Visit
 from volunteer.needs.services import occurrence_dates, sync_occurrences

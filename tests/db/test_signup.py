@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-import factories
-from support import make_app
+from support import factories, make_app
 from volunteer.extensions import db
 from volunteer.models import Assignment, NeedStatus, OutboxMessage, Role, Visit
 from volunteer.needs import signup

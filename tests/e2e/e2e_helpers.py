@@ -11,6 +11,48 @@ from volunteer import demo
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
+# The pages each kind of user is checked on (axe, reflow), by demo login (None: anonymous).
+PAGES = {
+    None: [
+        "/",
+        "/opgaver/",
+        "/opgaver/?postnummer=7130&km=10",
+        "/opgaver/1",
+        "/konto/opret",
+        "/konto/log-ind",
+        "/konto/glemt-adgangskode",
+        "/om",
+        "/privatliv",
+        "/tilgaengelighed",
+    ],
+    "frivillig@example.org": [
+        "/min-side/",
+        "/min-side/oplysninger",
+        "/min-side/tider",
+        "/min-side/besoeg",
+        "/min-side/fravaer",
+        "/min-side/kalender",
+        "/min-side/mine-data",
+        "/min-side/historik",
+        "/min-side/historik/bevis",
+        "/min-side/slet-konto",
+    ],
+    "koordinator@example.org": [
+        "/koordinator/",
+        "/opgaver/ny",
+        "/opgaver/1/frivillige",
+        "/opgaver/1/rediger",
+        "/koordinator/frivillige",
+        "/koordinator/matchning",
+        "/admin/udbakke/",
+        "/rapporter/",
+        "/rapporter/status",
+    ],
+    "bakkegaarden@example.org": ["/center/"],
+    "admin@example.org": ["/admin/", "/admin/planlaegger"],
+}
+
+
 def _log_in(
     page, base: str, email: str, password: str = demo.DEMO_PASSWORD, *, check: bool = False
 ) -> None:

@@ -5,47 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_helpers import _log_in, _violations
-
-PAGES = {
-    None: [
-        "/",
-        "/opgaver/",
-        "/opgaver/?postnummer=7130&km=10",
-        "/opgaver/1",
-        "/konto/opret",
-        "/konto/log-ind",
-        "/konto/glemt-adgangskode",
-        "/om",
-        "/privatliv",
-        "/tilgaengelighed",
-    ],
-    "frivillig@example.org": [
-        "/min-side/",
-        "/min-side/oplysninger",
-        "/min-side/tider",
-        "/min-side/besoeg",
-        "/min-side/fravaer",
-        "/min-side/kalender",
-        "/min-side/mine-data",
-        "/min-side/historik",
-        "/min-side/historik/bevis",
-        "/min-side/slet-konto",
-    ],
-    "koordinator@example.org": [
-        "/koordinator/",
-        "/opgaver/ny",
-        "/opgaver/1/frivillige",
-        "/opgaver/1/rediger",
-        "/koordinator/frivillige",
-        "/koordinator/matchning",
-        "/admin/udbakke/",
-        "/rapporter/",
-        "/rapporter/status",
-    ],
-    "bakkegaarden@example.org": ["/center/"],
-    "admin@example.org": ["/admin/", "/admin/planlaegger"],
-}
+from e2e_helpers import PAGES, _log_in, _violations
 
 
 @pytest.mark.parametrize("who", list(PAGES), ids=lambda who: who or "anonymous")

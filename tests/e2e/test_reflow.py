@@ -5,9 +5,8 @@ scroll inside their own box; the page itself may not."""
 from __future__ import annotations
 
 import pytest
-from test_accessibility import PAGES
 
-from e2e_helpers import _log_in
+from e2e_helpers import PAGES, _log_in
 
 # The page is wider than the window: something forces sideways scrolling.
 OVERFLOW = """() => {

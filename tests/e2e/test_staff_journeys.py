@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-import factories
 from e2e_helpers import _log_in, assert_accessible, links_in, plain_text
+from support import factories
 from volunteer import demo
 from volunteer.auth.models import User
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation

@@ -10,8 +10,6 @@ import threading
 
 from sqlalchemy.engine import make_url
 
-import factories
-
 # The 503 page's Danish title and text (volunteer/errors.py, templates/errors/error.html).
 BUSY = "Samskab har travlt lige nu"
 TRY_AGAIN = "Prøv igen om lidt"
@@ -23,13 +21,6 @@ def assert_busy_page(response) -> None:  # type: ignore[no-untyped-def]
     assert BUSY in html and TRY_AGAIN in html
     assert response.headers["Retry-After"].isdigit()
     assert "Traceback" not in html and "sqlalchemy" not in html.lower()
-
-
-def log_in(client, user) -> None:  # type: ignore[no-untyped-def]
-    """Log in a factory user (or the factory user with this email address)."""
-    email = user if isinstance(user, str) else user.email
-    response = client.post("/konto/log-ind", data={"email": email, "password": factories.PASSWORD})
-    assert response.status_code == 302
 
 
 def _reset(sock: socket.socket) -> None:

@@ -8,12 +8,12 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from faults_support import BUSY, assert_busy_page, log_in
+from faults_support import BUSY, assert_busy_page
 from sqlalchemy import func, select
 
-import factories
 import volunteer.db
-from support import PG_SKIP, PG_URL, IsolatedClient, base_config, make_app
+from support import PG_SKIP, PG_URL, IsolatedClient, base_config, factories, make_app
+from support.auth import log_in
 from volunteer import create_app
 from volunteer.db import utcnow
 from volunteer.extensions import db

@@ -15,11 +15,10 @@ from datetime import date, time
 from typing import Any
 
 import pytest
-from faults_support import DatabaseProxy, assert_busy_page, log_in
+from faults_support import DatabaseProxy, assert_busy_page
 from flask import Flask
 from sqlalchemy import event, func, select
 
-import factories
 from support import (
     PG_SCHEMA,
     PG_SKIP,
@@ -27,8 +26,10 @@ from support import (
     IsolatedClient,
     base_config,
     ensure_pg_schema,
+    factories,
     pg_url_with_schema,
 )
+from support.auth import log_in
 from volunteer import create_app
 from volunteer.db import utcnow
 from volunteer.extensions import db

@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from faults_support import BadSMTPServer, log_in
+from faults_support import BadSMTPServer
 from flask import Flask
 from flask.testing import FlaskClient
-from jobs_support import SMTPSink, free_port
 from sqlalchemy import func, select
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.smtp import SMTPSink, free_port
 from volunteer.coordination import runs
 from volunteer.db import utcnow
 from volunteer.extensions import db

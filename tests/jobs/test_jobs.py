@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from jobs_support import utc, visit
 from sqlalchemy import func, select
 
-import factories
+from support import factories
 from volunteer.extensions import db
 from volunteer.jobs.digests import centre_digest, coordinator_digest
 from volunteer.jobs.invitations import expire_invitations

@@ -7,11 +7,12 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from jobs_support import SMTPSink, free_port, smtp_config, start_smtp, visit
+from jobs_support import visit
 from sqlalchemy import func, select
 
-import factories
-from support import csrf_token_from
+from support import csrf_token_from, factories
+from support.auth import log_in
+from support.smtp import SMTPSink, free_port, smtp_config, start_smtp
 from volunteer.extensions import db
 from volunteer.jobs.visits import visit_reminders
 from volunteer.models import OutboxMessage, OutboxState, Role
@@ -182,20 +183,13 @@ def test_concurrent_dispatchers_never_send_a_row_twice(app, now, smtp):
     assert sent == 120
 
 
-def _login(client, user):
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302
-
-
 def test_admin_outbox_lists_shows_and_retries_a_failed_message(app, client):
     (message_id,) = _messages(1)
     message = _state(message_id)
     message.state, message.attempts, message.last_error = OutboxState.FAILED, 8, "550 nope"
     db.session.commit()
     admin = factories.user(Role.ADMIN)
-    _login(client, admin)
+    log_in(client, admin)
 
     page = client.get("/admin/udbakke/?state=failed").get_data(as_text=True)
     assert "Udbakke" in page and "Fejlet" in page and message.subject in page
@@ -211,7 +205,7 @@ def test_admin_outbox_lists_shows_and_retries_a_failed_message(app, client):
 
 
 def test_volunteers_cannot_see_the_outbox(app, client):
-    _login(client, factories.user(Role.VOLUNTEER))
+    log_in(client, factories.user(Role.VOLUNTEER))
     assert client.get("/admin/udbakke/").status_code == 403
 
 
@@ -228,7 +222,7 @@ def test_coordinators_see_only_mail_to_their_own_organisations_people(app, clien
         "test:theirs", stranger, "password_reset", reset_link="/r/2", max_age_minutes=60
     )
     db.session.commit()
-    _login(client, coordinator)
+    log_in(client, coordinator)
     page = client.get("/admin/udbakke/").get_data(as_text=True)
     assert member.email in page and stranger.email not in page
     assert client.get(f"/admin/udbakke/{mine.id}").status_code == 200

@@ -15,11 +15,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from jobs_support import SMTPSink
 from sqlalchemy import select
 
-import factories
-from support import delivered_text
+from support import delivered_text, factories
+from support.auth import log_in
+from support.smtp import SMTPSink
 from volunteer.audit import AuditEvent
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -32,13 +32,6 @@ from volunteer.volunteers import gdpr
 RESET = re.compile(r"http://samskab\.test(/konto/nulstil/([^\s\"<]+))")
 VISIT_LINK = re.compile(r"http://samskab\.test(/center/link/([^\s\"<]+))")
 NEW_PASSWORD = "koordinatoren-kender-ikke-denne"
-
-
-def login(client, user) -> None:
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302
 
 
 @pytest.fixture
@@ -85,7 +78,7 @@ def _delivered(sink: SMTPSink, pattern: re.Pattern[str], to: str) -> list[tuple[
 def _staff_pages(app, viewer, message: OutboxMessage) -> str:
     """The outbox list (every state) and the message page, as ``viewer`` sees them."""
     client = app.test_client()
-    login(client, viewer)
+    log_in(client, viewer)
     pages = [client.get("/admin/udbakke/"), client.get(f"/admin/udbakke/{message.id}")]
     pages += [client.get(f"/admin/udbakke/?state={s}") for s in OutboxState]
     assert all(page.status_code == 200 for page in pages)
@@ -122,7 +115,7 @@ def test_the_reproduction_fails_at_reading_the_outbox(app, client, people, smtp,
     assert message.subject == "Vælg en ny adgangskode til Samskab"
 
     spy = app.test_client()
-    login(spy, people["coordinator"])
+    log_in(spy, people["coordinator"])
     page = spy.get(f"/admin/udbakke/{message.id}").get_data(as_text=True)
     assert "/konto/nulstil/" not in page and "[link skjult]" in page
 
@@ -170,7 +163,7 @@ def test_sending_again_mints_a_fresh_token(app, client, people, smtp):
     message = db.session.scalar(select(OutboxMessage))
 
     staff = app.test_client()
-    login(staff, people["admin"])
+    log_in(staff, people["admin"])
     staff.post(f"/admin/udbakke/{message.id}/send-igen")
     smtp.reject_data = None
     assert delivery.dispatch(_due())["sent"] == 1
@@ -184,7 +177,7 @@ def test_opening_a_message_is_audited(app, people):
     app.test_client().post("/konto/glemt-adgangskode", data={"email": "frivillig@example.org"})
     message = db.session.scalar(select(OutboxMessage))
     staff = app.test_client()
-    login(staff, people["coordinator"])
+    log_in(staff, people["coordinator"])
     staff.get("/admin/udbakke/")
     assert (
         db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("outbox.%"))).all() == []

@@ -8,7 +8,7 @@ import pytest
 from jobs_support import utc, visit
 from sqlalchemy import select
 
-import factories
+from support import factories
 from volunteer.extensions import db
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.models import OccurrenceStatus, OutboxMessage, Role, VisitState

@@ -10,8 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from jobs_support import visit
 from sqlalchemy import select, text
 
-import factories
-from support import PG_SKIP, PG_URL, pg_url_with_schema
+from support import PG_SKIP, PG_URL, factories, pg_url_with_schema
 from volunteer.clock import LOCAL_TZ
 from volunteer.extensions import db
 from volunteer.models import JobRun, OutboxMessage, Role

@@ -105,6 +105,15 @@ def _heartbeats(database: Path) -> dict[str, bool]:
     return {instance: bool(active) for instance, active in rows}
 
 
+def _beat_at(database: Path, instance: str) -> str | None:
+    """When ``instance`` last wrote its heartbeat (each standby poll writes one)."""
+    with closing(sqlite3.connect(database, timeout=10)) as con:
+        row = con.execute(
+            "SELECT beat_at FROM scheduler_heartbeats WHERE instance = ?", (instance,)
+        ).fetchone()
+    return row[0] if row else None
+
+
 def _job_runs(database: Path) -> dict[str, int]:
     """Runs per job, leaving out matching_runs: the active scheduler runs it every 3 seconds, so
     its count moves during any wait (the standby's log shows it ran nothing)."""
@@ -202,7 +211,16 @@ def test_a_second_scheduler_stands_by_and_takes_over_when_the_first_is_killed(sc
         second,
     )
     runs_before = _job_runs(database)
-    time.sleep(min(POLL_S, 3) + 1)  # at least one more standby poll where the lock is tried
+    # Wait (no fixed sleep) until the standby has polled twice more, trying the lock each time.
+    for _ in range(2):
+        beat = _beat_at(database, me_second)
+        _wait_for(
+            lambda beat=beat: _beat_at(database, me_second) != beat,
+            START_TIMEOUT_S,
+            "the standby polls again",
+            first,
+            second,
+        )
     beats = _heartbeats(database)
     assert beats[me_second] is False and beats[me_first] is True
     assert lock_file.read_text().split() == [HOST, str(first.pid)]

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-import factories
-from support import delivered_text
+from support import delivered_text, factories
+from support.auth import log_in
 from volunteer.extensions import db
 from volunteer.models import AuditEvent, OutboxMessage, Role, User, VolunteerProfile
 
@@ -110,13 +110,6 @@ def test_an_inactive_account_cannot_log_in(client):
     assert "Forkert e-mail eller adgangskode." in response.get_data(as_text=True)
 
 
-def _login(client, user):
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
 def test_anonymous_users_are_sent_to_login_and_back(client):
     response = client.get("/koordinator/")
     assert response.status_code == 302
@@ -158,7 +151,7 @@ def test_next_to_another_host_is_ignored(client, target):
     ],
 )
 def test_roles_guard_staff_pages(client, role, url, status):
-    _login(client, factories.user(role=role))
+    log_in(client, factories.user(role=role))
     response = client.get(url)
     assert response.status_code == status
     if status == 403:
@@ -167,7 +160,7 @@ def test_roles_guard_staff_pages(client, role, url, status):
 
 def test_logout_invalidates_a_copied_session_cookie(client, app):
     user = factories.user()
-    _login(client, user)
+    log_in(client, user)
     stolen = client.get_cookie("session").value
     client.post("/konto/log-ud")
     thief = app.test_client()
@@ -180,7 +173,7 @@ def test_login_starts_a_fresh_session(client):
     client.get("/konto/log-ind")
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
-    _login(client, user)
+    log_in(client, user)
     with client.session_transaction() as session:
         assert "planted" not in session
 

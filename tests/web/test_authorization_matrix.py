@@ -1,230 +1,12 @@
-"""Every route × every kind of user → the expected status.
-
-The matrix is checked against ``app.url_map``: a new route without a row here fails the test,
-so nobody adds a page without deciding who may use it.
-"""
+"""Every route × every kind of user → the expected status (the table is
+``tests/support/routes.py``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from volunteer_factories import assignment, coordinator, login, member, occurrence, visit
 
-import factories
-from volunteer.coordination.models import RunState
-from volunteer.db import utcnow
-from volunteer.extensions import db
-from volunteer.models import (
-    AssignmentState,
-    AwayPeriod,
-    Centre,
-    MatchRun,
-    OutboxMessage,
-    Role,
-)
-
-ROLES = (
-    "anonymous",
-    "volunteer",
-    "other_volunteer",
-    "coordinator",
-    "other_coordinator",
-    "centre",
-    "other_centre",
-    "admin",
-)
-LOGIN = "login"  # redirected to the login page
-# Routes that end the session or change what other rows mean (a renewed calendar link).
-SESSION_CHANGING = ("auth.logout", "volunteers.delete_account", "volunteers.renew_calendar")
-
-# What each kind of page answers, role by role (in ROLES order).
-PUBLIC = (200,) * 8
-ACTION = (302,) * 8
-SIGNED_IN = (LOGIN,) + (200,) * 7
-OWN_VOLUNTEER = (LOGIN, 200, 404, 403, 403, 403, 403, 403)
-VOLUNTEER = (LOGIN, 200, 200, 403, 403, 403, 403, 403)
-COORDINATION = (LOGIN, 403, 403, 200, 200, 403, 403, 200)
-OWN_ORGANISATION = (LOGIN, 403, 403, 200, 404, 403, 403, 200)
-CENTRE = (LOGIN, 403, 403, 403, 403, 200, 200, 403)
-ADMIN = (LOGIN, 403, 403, 403, 403, 403, 403, 200)
-
-
-@pytest.fixture
-def world(app):
-    org, other_org = (
-        factories.organisation("Hedensted Kommune"),
-        factories.organisation("Røde Kors"),
-    )
-    place = factories.centre(org, name="Plejecenter Bakkegården")
-    other_place = factories.centre(other_org, name="Plejecenter Solvang")
-    activity = factories.activity_type("spisevenner")
-    need = factories.need(org, activity, title="Spiseven", centre=place)
-    users = {
-        "volunteer": member(org),
-        "other_volunteer": member(other_org),
-        "coordinator": coordinator(org),
-        "other_coordinator": coordinator(other_org),
-        "centre": factories.user(role=Role.CENTRE, centres=[place]),
-        "other_centre": factories.user(role=Role.CENTRE, centres=[other_place]),
-        "admin": factories.user(role=Role.ADMIN),
-    }
-    volunteer = users["volunteer"]
-    held = assignment(need, volunteer, AssignmentState.ACCEPTED)
-    occ = occurrence(need, utcnow() + timedelta(days=2))
-    booked = visit(occ, volunteer)
-    away = AwayPeriod(
-        profile=volunteer.profile,
-        start_date=utcnow().date() + timedelta(days=30),
-        end_date=utcnow().date() + timedelta(days=40),
-    )
-    run = MatchRun(organisation=org, status="optimal", state=RunState.DONE)
-    db.session.add_all([away, run])
-    db.session.commit()
-    proposal = assignment(
-        factories.need(org, activity, title="Besøgsven"), volunteer, AssignmentState.PROPOSED
-    )
-    proposal.match_run_id = run.id
-    message = OutboxMessage(
-        dedup_key="matrix",
-        recipient_email=volunteer.email,
-        recipient_id=volunteer.id,
-        subject="s",
-        body_text="b",
-    )
-    db.session.add(message)
-    db.session.commit()
-    return {
-        "users": users,
-        "need": need.id,
-        "assignment": held.id,
-        "visit": booked.id,
-        "away": away.id,
-        "run": run.id,
-        "proposal": proposal.id,
-        "message": message.id,
-        "calendar": volunteer.profile.calendar_token,
-        "volunteer_id": volunteer.id,
-        "centre": db.session.get(Centre, place.id).id,
-    }
-
-
-def routes(w):
-    """endpoint → (method, url, expected statuses by role)."""
-    return {
-        "main.index": ("get", "/", PUBLIC),
-        "main.about": ("get", "/om", PUBLIC),
-        "main.privacy": ("get", "/privatliv", PUBLIC),
-        "main.accessibility": ("get", "/tilgaengelighed", PUBLIC),
-        "main.healthz": ("get", "/healthz", PUBLIC),
-        "main.readyz": ("get", "/readyz", PUBLIC),
-        "main.language": ("post", "/sprog", ACTION),
-        "auth.register": ("get", "/konto/opret", (200,) + (302,) * 7),
-        "auth.login": ("get", "/konto/log-ind", (200,) + (302,) * 7),
-        "auth.logout": ("post", "/konto/log-ud", (LOGIN,) + (302,) * 7),
-        "auth.forgot_password": ("get", "/konto/glemt-adgangskode", PUBLIC),
-        "auth.reset_password": ("get", "/konto/nulstil/ugyldig", ACTION),
-        "needs.index": ("get", "/opgaver/", PUBLIC),
-        "needs.detail": ("get", f"/opgaver/{w['need']}", PUBLIC),
-        "needs.sign_up": (
-            "post",
-            f"/opgaver/{w['need']}/tilmeld",
-            (LOGIN,) + (302,) * 2 + (403,) * 5,
-        ),
-        "needs.answer_invitation": (
-            "post",
-            f"/opgaver/tilbud/{w['assignment']}/nej",
-            (LOGIN, 302, 404) + (403,) * 5,
-        ),
-        "needs.create": ("get", "/opgaver/ny", COORDINATION),
-        "needs.edit": ("get", f"/opgaver/{w['need']}/rediger", OWN_ORGANISATION),
-        "needs.people": ("get", f"/opgaver/{w['need']}/frivillige", OWN_ORGANISATION),
-        "needs.change_status": (
-            "post",
-            f"/opgaver/{w['need']}/kopier",
-            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
-        ),
-        "volunteers.home": ("get", "/min-side/", SIGNED_IN),
-        "volunteers.profile": ("get", "/min-side/oplysninger", VOLUNTEER),
-        "volunteers.availability": ("get", "/min-side/tider", VOLUNTEER),
-        "volunteers.away": ("get", "/min-side/fravaer", VOLUNTEER),
-        "volunteers.remove_away": (
-            "post",
-            f"/min-side/fravaer/{w['away']}/slet",
-            (LOGIN, 302, 404) + (403,) * 5,
-        ),
-        "volunteers.visits": ("get", "/min-side/besoeg", VOLUNTEER),
-        "volunteers.withdraw": (
-            "get",
-            f"/min-side/aftaler/{w['assignment']}/meld-fra",
-            OWN_VOLUNTEER,
-        ),
-        "volunteers.cancel_visit": ("get", f"/min-side/besoeg/{w['visit']}/aflys", OWN_VOLUNTEER),
-        "volunteers.history_page": ("get", "/min-side/historik", VOLUNTEER),
-        "volunteers.certificate": ("get", "/min-side/historik/bevis", VOLUNTEER),
-        "volunteers.calendar_page": ("get", "/min-side/kalender", VOLUNTEER),
-        "volunteers.renew_calendar": (
-            "post",
-            "/min-side/kalender/nyt-link",
-            (LOGIN, 302, 302) + (403,) * 5,
-        ),
-        "volunteers.calendar_feed": ("get", f"/min-side/kalender/{w['calendar']}.ics", PUBLIC),
-        "volunteers.my_data": ("get", "/min-side/mine-data", SIGNED_IN),
-        "volunteers.export_json": ("get", "/min-side/mine-data.json", SIGNED_IN),
-        "volunteers.export_html": ("get", "/min-side/mine-data/vis", SIGNED_IN),
-        "volunteers.delete_account": ("get", "/min-side/slet-konto", SIGNED_IN),
-        "coordination.index": ("get", "/koordinator/", COORDINATION),
-        "coordination.volunteers": ("get", "/koordinator/frivillige", COORDINATION),
-        "coordination.volunteer_detail": (
-            "get",
-            f"/koordinator/frivillige/{w['volunteer_id']}",
-            OWN_ORGANISATION,
-        ),
-        "coordination.run_matching": ("get", "/koordinator/matchning", COORDINATION),
-        "coordination.review": ("get", f"/koordinator/matchning/{w['run']}", OWN_ORGANISATION),
-        "coordination.run_progress": (
-            "get",
-            f"/koordinator/matchning/{w['run']}/status",
-            OWN_ORGANISATION,
-        ),
-        "coordination.run_progress_json": (
-            "get",
-            f"/koordinator/matchning/{w['run']}/status.json",
-            OWN_ORGANISATION,
-        ),
-        "coordination.decide": (
-            "post",
-            f"/koordinator/matchning/{w['run']}/beslut",
-            (LOGIN, 403, 403, 302, 302, 403, 403, 302),
-        ),
-        "coordination.swap": (
-            "post",
-            f"/koordinator/matchning/{w['run']}/byt/{w['proposal']}",
-            (LOGIN, 403, 403, 404, 404, 403, 403, 404),
-        ),
-        "centres.index": ("get", "/center/", CENTRE),
-        "centres.record": (
-            "post",
-            f"/center/besoeg/{w['visit']}",
-            (LOGIN, 403, 403, 403, 403, 302, 404, 403),
-        ),
-        "centres.visit_link": ("get", "/center/link/ugyldig", (400,) * 8),
-        "centres.ask_for_help": ("post", "/center/bed-om-hjaelp", CENTRE),
-        "reports.index": ("get", "/rapporter/", COORDINATION),
-        "reports.export_csv": ("get", "/rapporter/tal.csv", COORDINATION),
-        "reports.export_xlsx": ("get", "/rapporter/tal.xlsx", COORDINATION),
-        "reports.export_volunteers": ("get", "/rapporter/frivillige.csv", COORDINATION),
-        "reports.status": ("get", "/rapporter/status", COORDINATION),
-        "admin.index": ("get", "/admin/", ADMIN),
-        "notifications.outbox": ("get", "/admin/udbakke/", COORDINATION),
-        "notifications.message": ("get", f"/admin/udbakke/{w['message']}", OWN_ORGANISATION),
-        "notifications.retry": (
-            "post",
-            f"/admin/udbakke/{w['message']}/send-igen",
-            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
-        ),
-        "notifications.scheduler_status": ("get", "/admin/planlaegger", ADMIN),
-    }
+from support.auth import log_in
+from support.routes import LOGIN, ROLES, SESSION_CHANGING, routes
 
 
 def _status(response) -> int | str:
@@ -245,7 +27,7 @@ def test_authorization_matrix(app, world):
     for index, role in enumerate(ROLES):
         client = app.test_client()
         if role != "anonymous":
-            login(client, world["users"][role])
+            log_in(client, world["users"][role])
         for endpoint, (method, url, expected) in table.items():
             if endpoint in SESSION_CHANGING:
                 continue  # checked below, each with a fresh world
@@ -261,5 +43,5 @@ def test_session_ending_routes(app, world, endpoint):
     for index, role in enumerate(ROLES):
         client = app.test_client()
         if role != "anonymous":
-            login(client, world["users"][role])
+            log_in(client, world["users"][role])
         assert _status(getattr(client, method)(url)) == expected[index], role

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from volunteer_factories import coordinator, login, occurrence, visit
 
-import factories
-from support import csrf_token_from, delivered_text
+from support import csrf_token_from, delivered_text, factories
+from support.auth import log_in
+from support.factories import coordinator, occurrence, visit
 from volunteer.audit import AuditEvent
 from volunteer.centres import services
 from volunteer.db import utcnow
@@ -49,7 +49,7 @@ def _post(client, visit_id, outcome, **fields):
 
 
 def test_staff_page_lists_my_visits_only(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     page = client.get("/center/").get_data(as_text=True)
     assert "Dagens besøg" in page or "Denne uge" in page
     assert f'id="besoeg-{world["past"].id}"' in page
@@ -62,7 +62,7 @@ def test_staff_page_lists_my_visits_only(client, world):
     [("confirmed", 2.0), ("no_show", None), ("cancelled", None)],
 )
 def test_staff_record_an_outcome(client, world, outcome, hours):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     response = _post(client, world["past"].id, outcome, note="Fint besøg")
     assert "Tak, det er registreret." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -74,7 +74,7 @@ def test_staff_record_an_outcome(client, world, outcome, hours):
 
 
 def test_hours_can_be_edited_and_are_checked(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     page = _post(client, world["past"].id, "confirmed", hours="25").get_data(as_text=True)
     assert "Skriv et antal timer fra 0 til 24." in page
     db.session.expire_all()
@@ -85,7 +85,7 @@ def test_hours_can_be_edited_and_are_checked(client, world):
 
 
 def test_confirming_twice_changes_nothing(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     _post(client, world["past"].id, "confirmed")
     db.session.expire_all()
     first = world["past"].confirmed_at
@@ -97,7 +97,7 @@ def test_confirming_twice_changes_nothing(client, world):
 
 
 def test_a_recorded_visit_says_so_and_folds_its_buttons_away(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     card = f'id="besoeg-{world["past"].id}"'
 
     def visit_card() -> str:
@@ -116,7 +116,7 @@ def test_a_recorded_visit_says_so_and_folds_its_buttons_away(client, world):
 
 
 def test_not_before_the_visit_has_started(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     for outcome in ("confirmed", "no_show"):
         page = _post(client, world["future"].id, outcome).get_data(as_text=True)
         assert "Besøget er ikke begyndt endnu." in page
@@ -139,7 +139,7 @@ def test_service_rules(app, world):
 
 
 def test_another_centres_visit_is_not_found(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     elsewhere = world["elsewhere"].id
     response = client.post(
         f"/center/besoeg/{elsewhere}", data={f"v{elsewhere}-outcome": "confirmed"}
@@ -239,7 +239,7 @@ def test_morning_digest_links_work(app, client, world):
 
 
 def test_staff_ask_for_a_volunteer(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     response = client.post(
         "/center/bed-om-hjaelp",
         data={
@@ -266,7 +266,7 @@ def test_staff_ask_for_a_volunteer(client, world):
 
 
 def test_ask_for_help_checks_the_form(client, world):
-    login(client, world["staff"])
+    log_in(client, world["staff"])
     page = client.post(
         "/center/bed-om-hjaelp",
         data={

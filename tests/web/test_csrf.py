@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-import factories
-from support import csrf_token_from, make_app
+from support import csrf_token_from, factories, make_app
 from volunteer.extensions import db
 from volunteer.models import User
 

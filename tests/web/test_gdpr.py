@@ -7,9 +7,10 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import JSON, String, Text, select
-from volunteer_factories import assignment, coordinator, login, occurrence, visit
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, coordinator, occurrence, visit
 from volunteer import audit
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -105,7 +106,7 @@ def _tables_with_rows_about(user_id: int, profile_id: int) -> set[str]:
 
 def test_the_export_holds_a_row_from_every_table_that_references_me(client, birthe):
     user = birthe["user"]
-    login(client, user)
+    log_in(client, user)
     response = client.get("/min-side/mine-data.json")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
@@ -138,7 +139,7 @@ def test_the_export_holds_a_row_from_every_table_that_references_me(client, birt
 
 
 def test_deleting_needs_the_password(client, birthe):
-    login(client, birthe["user"])
+    log_in(client, birthe["user"])
     response = client.post("/min-side/slet-konto", data={"password": "forkert-kode"})
     assert "Adgangskoden er forkert." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -177,7 +178,7 @@ def test_deleting_my_account_erases_me_and_keeps_anonymous_history(client, birth
     user_id, profile_id = user.id, user.profile.id
     old_token = user.session_token
     before = _statistics(boss)
-    login(client, user)
+    log_in(client, user)
     response = client.post(
         "/min-side/slet-konto", data={"password": factories.PASSWORD}, follow_redirects=True
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from volunteer_factories import assignment, login, member, occurrence, visit
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, member, occurrence, visit
 from volunteer.clock import local_to_utc
 from volunteer.extensions import db
 from volunteer.models import VisitState
@@ -46,7 +47,7 @@ def test_yearly_summary_in_local_years(data):
 
 
 def test_history_page(client, data):
-    login(client, data["me"])
+    log_in(client, data["me"])
     page = client.get("/min-side/historik").get_data(as_text=True)
     assert "Du gav 6 timer i 2026" in page and "Du gav 1 time i 2025" in page
     assert "29.03.2026 00.30" in page and "25.10.2026 23.30" in page
@@ -57,7 +58,7 @@ def test_history_page(client, data):
 
 
 def test_no_show_is_never_shown_to_other_volunteers(client, data):
-    login(client, data["other"])
+    log_in(client, data["other"])
     page = client.get("/min-side/historik").get_data(as_text=True)
     assert "Udeblevet" not in page and "Karen" not in page
     assert "Du gav 9 timer i 2026" in page
@@ -65,7 +66,7 @@ def test_no_show_is_never_shown_to_other_volunteers(client, data):
 
 
 def test_certificate(client, data):
-    login(client, data["me"])
+    log_in(client, data["me"])
     page = client.get("/min-side/historik/bevis").get_data(as_text=True)
     assert "Bevis for frivilligt arbejde" in page
     assert "Karen Jensen har udført frivilligt arbejde gennem Samskab." in page

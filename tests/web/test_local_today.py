@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-import factories
+from support import factories
 from volunteer.extensions import db
 from volunteer.models import Role
 from volunteer.needs import manage, signup

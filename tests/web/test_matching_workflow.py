@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-import factories
 import matching
-from support import count_queries
+from support import count_queries, factories
+from support.auth import log_in
 from volunteer.coordination import runs
 from volunteer.coordination.models import RunState
 from volunteer.db import utcnow
@@ -20,13 +20,6 @@ from volunteer.models import Assignment, JobRun, MatchRun, OutboxMessage, Role, 
 from volunteer.needs.services import sync_occurrences
 from volunteer.scheduler import run_job
 from volunteer.volunteers.models import AvailabilityWindow
-
-
-def _login(client, user):
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302
 
 
 def _volunteer(org, postcode="7130", name=None, weekday=3):
@@ -81,7 +74,7 @@ def _run(client, world):
 
 
 def test_from_run_to_accepted_invitation(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     review_url = _run(client, world)
     page = client.get(review_url).get_data(as_text=True)
     assert "Karen Jensen" in page and "Spiseven i Juelsminde" in page
@@ -106,7 +99,7 @@ def test_from_run_to_accepted_invitation(client, world):
     assert f"http://samskab.test/opgaver/{world['need'].id}" in mail.body_text
 
     client.post("/konto/log-ud")
-    _login(client, world["near"])
+    log_in(client, world["near"])
     page = client.get(f"/opgaver/{world['need'].id}").get_data(as_text=True)
     assert "Ja, jeg tager den" in page
     response = client.post(f"/opgaver/tilbud/{proposal.id}/ja", follow_redirects=True)
@@ -117,7 +110,7 @@ def test_from_run_to_accepted_invitation(client, world):
 
 
 def test_rerunning_keeps_accepted_pairs_and_proposes_nothing_for_full_needs(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     _run(client, world)
     proposal = db.session.scalar(select(Assignment))
     proposal.state = "accepted"
@@ -129,7 +122,7 @@ def test_rerunning_keeps_accepted_pairs_and_proposes_nothing_for_full_needs(clie
 
 
 def test_a_rejected_proposal_is_not_proposed_again(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     review_url = _run(client, world)
     proposal = db.session.scalar(select(Assignment))
     client.post(review_url + "/beslut", data={"proposal": [proposal.id], "action": "reject"})
@@ -141,7 +134,7 @@ def test_a_rejected_proposal_is_not_proposed_again(client, world):
 
 def test_swap_in_a_candidate_from_the_shortlist(client, world):
     other = _volunteer(world["org"], name="Ole Olsen", postcode="7130")
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     review_url = _run(client, world)
     page = client.get(review_url).get_data(as_text=True)
     proposal = db.session.scalar(select(Assignment))
@@ -159,20 +152,20 @@ def test_volunteers_outside_the_organisation_are_not_proposed(client, world):
         assignment_holder.profile.organisations.clear()
     db.session.commit()
     _volunteer(stranger_org, name="Fremmed Frivillig")
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     _run(client, world)
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
 
 
 def test_another_organisation_cannot_see_or_decide_a_run(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     review_url = _run(client, world)
     proposal = db.session.scalar(select(Assignment))
     client.post("/konto/log-ud")
     stranger = factories.user(
         role=Role.COORDINATOR, organisations=[factories.organisation("Ældre Sagen")]
     )
-    _login(client, stranger)
+    log_in(client, stranger)
     assert client.get(review_url).status_code == 404
     client.post(review_url + "/beslut", data={"proposal": [proposal.id], "action": "approve"})
     db.session.refresh(proposal)
@@ -186,7 +179,7 @@ def test_another_organisation_cannot_see_or_decide_a_run(client, world):
 
 
 def test_volunteers_cannot_run_matching(client, world):
-    _login(client, world["near"])
+    log_in(client, world["near"])
     assert client.get("/koordinator/matchning").status_code == 403
 
 
@@ -204,7 +197,7 @@ def test_match_run_command_with_dry_run(app, world):
 
 
 def test_a_volunteers_page_suggests_needs_they_can_take(client, world):
-    _login(client, world["near"])
+    log_in(client, world["near"])
     page = client.get("/min-side/").get_data(as_text=True)
     assert "Forslag til dig" in page
     assert "Spiseven i Juelsminde" in page and "har tid torsdag 16.00–21.00" in page
@@ -215,7 +208,7 @@ def test_a_volunteers_page_suggests_needs_they_can_take(client, world):
 
 
 def test_the_review_page_runs_a_fixed_number_of_queries(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     activity = world["need"].activity_type
     few = count_queries(client, _run(client, world))
     for i in range(4):
@@ -244,7 +237,7 @@ def _solving_forbidden(*args, **kwargs):
 
 
 def test_the_post_only_queues_the_run_and_the_worker_solves_it(app, client, world, monkeypatch):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     with monkeypatch.context() as patch:
         patch.setattr("matching.solve", _solving_forbidden)
         started = monotonic()
@@ -284,7 +277,7 @@ def test_the_post_only_queues_the_run_and_the_worker_solves_it(app, client, worl
 
 
 def test_a_second_run_is_refused_while_one_is_queued(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     first = _queue(client, world).headers["Location"]
     response = _queue(client, world)
     assert response.headers["Location"] == first
@@ -306,7 +299,7 @@ def test_the_database_allows_one_active_run_per_organisation(world):
 
 def test_a_failing_engine_leaves_a_failed_run_and_no_proposals(app, client, world, monkeypatch):
     admin = factories.user(role=Role.ADMIN)
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     run_url = _queue(client, world).headers["Location"]
 
     def exploding(*args, **kwargs):
@@ -322,7 +315,7 @@ def test_a_failing_engine_leaves_a_failed_run_and_no_proposals(app, client, worl
     assert "Matchningen kunne ikke gøres færdig" in page and "Kør matchning igen" in page
     assert "the solver exploded" not in page  # the technical message is for administrators
     client.post("/konto/log-ud")
-    _login(client, admin)
+    log_in(client, admin)
     assert "the solver exploded" in client.get(run_url).get_data(as_text=True)
 
 
@@ -380,25 +373,25 @@ def test_two_workers_never_claim_the_same_run(world):
 
 
 def test_only_the_organisations_coordinators_and_admins_see_a_run(client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     run_url = _queue(client, world).headers["Location"]
     client.post("/konto/log-ud")
     stranger = factories.user(
         role=Role.COORDINATOR, organisations=[factories.organisation("Ældre Sagen")]
     )
-    _login(client, stranger)
+    log_in(client, stranger)
     assert client.get(run_url).status_code == 404
     assert client.get(run_url + ".json").status_code == 404
     client.post("/konto/log-ud")
-    _login(client, world["near"])
+    log_in(client, world["near"])
     assert client.get(run_url).status_code == 403
     client.post("/konto/log-ud")
-    _login(client, factories.user(role=Role.ADMIN))
+    log_in(client, factories.user(role=Role.ADMIN))
     assert client.get(run_url).status_code == 200
 
 
 def test_queued_runs_from_the_command_line(app, client, world):
-    _login(client, world["coordinator"])
+    log_in(client, world["coordinator"])
     _queue(client, world)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["match", "run", "--organisation", "Hedensted Kommune"])

@@ -7,20 +7,13 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-import factories
-from support import count_queries
+from support import count_queries, factories
+from support.auth import log_in
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import Assignment, Need, Occurrence, Role
 from volunteer.needs.services import sync_occurrences
 from volunteer.volunteers.models import AvailabilityWindow
-
-
-def _login(client, user):
-    response = client.post(
-        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 302
 
 
 def _open(org, activity, **fields):
@@ -149,7 +142,7 @@ def test_anonymous_visitors_are_invited_to_log_in(client, world):
 
 def test_a_volunteer_signs_up_and_sees_it(client, world):
     volunteer = _volunteer()
-    _login(client, volunteer)
+    log_in(client, volunteer)
     need = world["juelsminde"]
     page = client.get(f"/opgaver/{need.id}").get_data(as_text=True)
     assert "Tilmeld mig" in page
@@ -165,7 +158,7 @@ def test_a_volunteer_signs_up_and_sees_it(client, world):
 
 def test_the_need_page_explains_why_not(client, world):
     volunteer = _volunteer()
-    _login(client, volunteer)
+    log_in(client, volunteer)
     page = client.get(f"/opgaver/{world['toerring'].id}").get_data(as_text=True)
     assert "Du kan ikke melde dig til denne aktivitet" in page
     assert "Det kræver en gyldig børneattest" in page
@@ -179,10 +172,10 @@ def test_a_full_need_offers_the_waiting_list(client, app):
     org, activity = factories.organisation(), factories.activity_type()
     need = _open(org, activity, slots=1)
     first, second = _volunteer(), _volunteer()
-    _login(client, first)
+    log_in(client, first)
     client.post(f"/opgaver/{need.id}/tilmeld")
     client.post("/konto/log-ud")
-    _login(client, second)
+    log_in(client, second)
     assert "Skriv mig på ventelisten" in client.get(f"/opgaver/{need.id}").get_data(as_text=True)
     response = client.post(f"/opgaver/{need.id}/tilmeld", follow_redirects=True)
     assert "som nummer 1 på ventelisten" in response.get_data(as_text=True)
@@ -235,7 +228,7 @@ def coordinator(app):
 
 def test_a_coordinator_posts_and_opens_a_weekly_need(client, coordinator):
     user, org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     response = client.post("/opgaver/ny", data={**form, "aaben": "1"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Opgaven er gemt." in page
@@ -250,7 +243,7 @@ def test_a_coordinator_posts_and_opens_a_weekly_need(client, coordinator):
 
 def test_a_draft_is_not_public_until_opened(client, coordinator):
     user, _org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     client.post("/opgaver/ny", data=form)
     need = db.session.scalar(select(Need))
     assert need.status == "draft"
@@ -276,7 +269,7 @@ def test_a_draft_is_not_public_until_opened(client, coordinator):
 )
 def test_bad_needs_get_a_danish_message_and_store_nothing(client, coordinator, change, message):
     user, _org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     response = client.post("/opgaver/ny", data={**form, **change})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -287,7 +280,7 @@ def test_bad_needs_get_a_danish_message_and_store_nothing(client, coordinator, c
 def test_a_coordinator_cannot_post_for_another_organisation(client, coordinator):
     user, _org, form = coordinator
     other = factories.organisation("Røde Kors")
-    _login(client, user)
+    log_in(client, user)
     response = client.post("/opgaver/ny", data={**form, "organisation_id": str(other.id)})
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Need)) == 0
@@ -299,7 +292,7 @@ def test_another_organisations_coordinator_cannot_touch_a_need(client, coordinat
     need = _open(org, activity, title="Vores opgave")
     stranger_org = factories.organisation("Ældre Sagen")
     stranger = factories.user(role=Role.COORDINATOR, organisations=[stranger_org])
-    _login(client, stranger)
+    log_in(client, stranger)
     for method, url in [
         ("get", f"/opgaver/{need.id}/rediger"),
         ("get", f"/opgaver/{need.id}/frivillige"),
@@ -317,14 +310,14 @@ def test_volunteers_cannot_reach_coordinator_pages(client, coordinator):
     _user, org, form = coordinator
     activity = db.session.get(factories.ActivityType, int(form["activity_type_id"]))
     need = _open(org, activity)
-    _login(client, _volunteer())
+    log_in(client, _volunteer())
     assert client.get("/opgaver/ny").status_code == 403
     assert client.post(f"/opgaver/{need.id}/luk").status_code == 403
 
 
 def test_editing_the_schedule_moves_the_dates(client, coordinator):
     user, org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     client.post("/opgaver/ny", data={**form, "aaben": "1"})
     need = db.session.scalar(select(Need))
     client.post(f"/opgaver/{need.id}/rediger", data={**form, "weekday": "1"})
@@ -341,15 +334,15 @@ def test_editing_the_schedule_moves_the_dates(client, coordinator):
 
 def test_closing_a_need_cancels_visits_and_tells_volunteers(client, coordinator):
     user, _org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     client.post("/opgaver/ny", data={**form, "aaben": "1"})
     need = db.session.scalar(select(Need))
     client.post("/konto/log-ud")
     volunteer = _volunteer()
-    _login(client, volunteer)
+    log_in(client, volunteer)
     client.post(f"/opgaver/{need.id}/tilmeld")
     client.post("/konto/log-ud")
-    _login(client, user)
+    log_in(client, user)
     people = client.get(f"/opgaver/{need.id}/frivillige").get_data(as_text=True)
     assert volunteer.name in people
     response = client.post(f"/opgaver/{need.id}/luk", follow_redirects=True)
@@ -364,7 +357,7 @@ def test_closing_a_need_cancels_visits_and_tells_volunteers(client, coordinator)
 
 def test_copy_makes_a_draft(client, coordinator):
     user, _org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     client.post("/opgaver/ny", data={**form, "aaben": "1"})
     need = db.session.scalar(select(Need))
     response = client.post(f"/opgaver/{need.id}/kopier")
@@ -376,7 +369,7 @@ def test_copy_makes_a_draft(client, coordinator):
 
 def test_one_off_need_takes_its_weekday_from_the_date(client, coordinator):
     user, _org, form = coordinator
-    _login(client, user)
+    log_in(client, user)
     day = utcnow().date() + timedelta(days=10)
     client.post(
         "/opgaver/ny",

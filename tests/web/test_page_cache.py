@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-import factories
-from support import make_app
+from support import factories, make_app
 from volunteer import caching
 from volunteer.db import utcnow
 from volunteer.extensions import db

@@ -8,8 +8,7 @@ import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
 
-import factories
-from support import count_queries
+from support import count_queries, factories
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.needs.services import sync_occurrences

@@ -6,8 +6,7 @@ import socket
 
 import pytest
 
-import factories
-from support import make_app
+from support import factories, make_app
 from volunteer.extensions import limiter
 
 

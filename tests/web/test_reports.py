@@ -31,9 +31,10 @@ from datetime import UTC, date, datetime, time
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from volunteer_factories import assignment, coordinator, login, member, occurrence, visit
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, coordinator, member, occurrence, visit
 from volunteer.audit import AuditEvent
 from volunteer.clock import local_to_utc
 from volunteer.extensions import db
@@ -187,7 +188,7 @@ def test_waiting_needs(data):
 
 
 def test_report_page(client, data):
-    login(client, data["coordinator"])
+    log_in(client, data["coordinator"])
     page = client.get(f"/rapporter/?{QUERY}").get_data(as_text=True)
     assert "Det har frivilligheden givet" in page
     assert page.count('role="img"') == 3 and "<title id=" in page
@@ -199,7 +200,7 @@ def test_report_page(client, data):
 
 
 def test_figures_csv_reads_back(client, data):
-    login(client, data["coordinator"])
+    log_in(client, data["coordinator"])
     response = client.get(f"/rapporter/tal.csv?{QUERY}")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
@@ -212,7 +213,7 @@ def test_figures_csv_reads_back(client, data):
 
 
 def test_figures_xlsx_reads_back(client, data):
-    login(client, data["admin"])
+    log_in(client, data["admin"])
     response = client.get(f"/rapporter/tal.xlsx?{QUERY}&organisation={data['org'].id}")
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["Måned", "Aktivitet", "Lokalområde", "I alt", "Ventende opgaver"]
@@ -225,7 +226,7 @@ def test_figures_xlsx_reads_back(client, data):
 
 
 def test_volunteer_list_export_is_audited(client, data):
-    login(client, data["coordinator"])
+    log_in(client, data["coordinator"])
     response = client.get("/rapporter/frivillige.csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["Navn", "E-mail", "Telefon", "Aktiviteter"]
@@ -235,7 +236,7 @@ def test_volunteer_list_export_is_audited(client, data):
 
 
 def test_status_page_for_the_committee(client, data):
-    login(client, data["coordinator"])
+    log_in(client, data["coordinator"])
     page = client.get("/rapporter/status?kvartal=2026-1").get_data(as_text=True)
     assert "Status for udvalget: frivilligheden i 1. kvartal 2026" in page
     assert "1 besøg gennemført, 2 timer givet af 1 frivillige." in page

@@ -7,9 +7,9 @@ from datetime import time
 
 import pytest
 from sqlalchemy import select
-from volunteer_factories import login
 
-import factories
+from support import factories
+from support.auth import log_in
 from volunteer.extensions import db
 from volunteer.models import AvailabilityWindow
 from volunteer.volunteers.services import merge_blocks
@@ -43,7 +43,7 @@ def _windows(profile_id: int) -> list[tuple[int, time, time]]:
 def test_the_grid_saves_merged_windows_and_shows_them_again(client):
     volunteer = factories.user()
     profile_id = volunteer.profile.id
-    login(client, volunteer)
+    log_in(client, volunteer)
     page = client.get("/min-side/tider").get_data(as_text=True)
     assert "<caption>Mine ledige tider hver uge</caption>" in page
     assert '<th scope="row">mandag</th>' in page and '<th scope="col">16.00–18.00</th>' in page
@@ -76,7 +76,7 @@ def test_the_grid_saves_merged_windows_and_shows_them_again(client):
 @pytest.mark.parametrize("bad", ["7-10", "0-9", "x-10", "0-", "-1-10"])
 def test_crafted_slots_are_refused_and_nothing_changes(client, bad):
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     client.post("/min-side/tider", data={"slot": ["2-10"]})
     response = client.post("/min-side/tider", data={"slot": ["0-16", bad]}, follow_redirects=True)
     assert "Noget i formularen var forkert" in response.get_data(as_text=True)
@@ -89,12 +89,12 @@ def test_windows_off_the_grid_show_only_the_blocks_they_cover(client):
         AvailabilityWindow(weekday=1, start_time=time(9), end_time=time(12))
     ]
     db.session.commit()
-    login(client, volunteer)
+    log_in(client, volunteer)
     page = client.get("/min-side/tider").get_data(as_text=True)
     assert set(re.findall(r'value="(\d-\d+)" checked', page)) == {"1-10"}
     assert "tirsdag 09.00–12.00" in page
 
 
 def test_staff_have_no_availability_page(client):
-    login(client, factories.user(role="coordinator"))
+    log_in(client, factories.user(role="coordinator"))
     assert client.get("/min-side/tider").status_code == 403

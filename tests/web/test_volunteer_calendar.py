@@ -6,9 +6,10 @@ import re
 from datetime import UTC, timedelta
 
 from icalendar import Calendar
-from volunteer_factories import assignment, login, occurrence, visit
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, occurrence, visit
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.jobs.common import place_of
@@ -44,7 +45,7 @@ def test_the_feed_has_one_event_per_visit_with_stable_uids(client):
     db.session.commit()
 
     # No login needed: calendar apps cannot log in.
-    login(client, volunteer)
+    log_in(client, volunteer)
     url = _feed_url(client)
     client.post("/konto/log-ud")
     events = {str(e["UID"]): e for e in _events(client, url)}
@@ -65,7 +66,7 @@ def test_the_feed_has_one_event_per_visit_with_stable_uids(client):
 
 def test_a_new_link_revokes_the_old_one(client):
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     old = _feed_url(client)
     assert client.get(old).status_code == 200
     response = client.post("/min-side/kalender/nyt-link", follow_redirects=True)
@@ -81,7 +82,7 @@ def test_a_feed_shows_only_its_owners_visits(client):
     need = factories.need(org, factories.activity_type(), title="Hemmelig opgave")
     karen, bent = factories.user(), factories.user()
     visit(occurrence(need, utcnow() + timedelta(days=1)), karen, assignment(need, karen))
-    login(client, bent)
+    log_in(client, bent)
     assert _events(client, _feed_url(client)) == []
     assert b"Hemmelig" not in client.get(_feed_url(client)).data
     assert client.get("/min-side/kalender/gaet-et-token.ics").status_code == 404
@@ -91,7 +92,7 @@ def test_profiles_from_before_the_feed_get_a_token_on_first_visit(client):
     volunteer = factories.user()
     volunteer.profile.calendar_token = None
     db.session.commit()
-    login(client, volunteer)
+    log_in(client, volunteer)
     url = _feed_url(client)
     db.session.expire_all()
     assert db.session.get(User, volunteer.id).profile.calendar_token in url
@@ -107,7 +108,7 @@ def test_the_email_attachment_and_the_feed_describe_a_visit_identically(client):
     start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     v = visit(occurrence(need, start), volunteer, assignment(need, volunteer))
     db.session.commit()
-    login(client, volunteer)
+    log_in(client, volunteer)
     (fed,) = _events(client, _feed_url(client))
     attachment = Calendar.from_ical(visit_calendar(v, utcnow()))
     feed = Calendar.from_ical(client.get(_feed_url(client)).data)

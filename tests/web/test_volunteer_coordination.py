@@ -6,10 +6,10 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
-from volunteer_factories import coordinator, login, member
 
-import factories
-from support import count_queries
+from support import count_queries, factories
+from support.auth import log_in
+from support.factories import coordinator, member
 from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -31,7 +31,7 @@ def test_a_coordinator_sees_only_their_organisations_volunteers(client, orgs):
     member(mine, name="Anna Egen")
     member(theirs, name="Bo Fremmed")
     factories.user(name="Cilla Ingen")
-    login(client, coordinator(mine))
+    log_in(client, coordinator(mine))
     page = client.get("/koordinator/frivillige").get_data(as_text=True)
     assert "<h1>Frivillige</h1>" in page
     assert "Anna Egen" in page and "Bo Fremmed" not in page and "Cilla Ingen" not in page
@@ -41,7 +41,7 @@ def test_a_coordinator_sees_only_their_organisations_volunteers(client, orgs):
 def test_an_admin_sees_everyone(client, orgs):
     member(orgs[0], name="Anna Egen")
     factories.user(name="Cilla Ingen")
-    login(client, factories.user(role=Role.ADMIN))
+    log_in(client, factories.user(role=Role.ADMIN))
     page = client.get("/koordinator/frivillige").get_data(as_text=True)
     assert "Anna Egen" in page and "Cilla Ingen" in page
 
@@ -65,7 +65,7 @@ def test_filters(client, orgs):
     bo.profile.child_cert_valid_until = today - timedelta(days=70)
     member(org, name="Cilla Certløs")
     db.session.commit()
-    login(client, coordinator(org))
+    log_in(client, coordinator(org))
 
     def names(query: str) -> set[str]:
         page = client.get(f"/koordinator/frivillige?{query}").get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_the_list_is_paginated_with_a_fixed_number_of_queries(client, orgs):
     org = orgs[0]
     activity = factories.activity_type()
     boss = coordinator(org)
-    login(client, boss)
+    log_in(client, boss)
 
     def add(n: int) -> None:
         for _ in range(n):
@@ -111,7 +111,7 @@ def test_the_list_is_paginated_with_a_fixed_number_of_queries(client, orgs):
 def test_viewing_a_volunteer_is_audited(client, orgs):
     volunteer = member(orgs[0], name="Anna Egen", phone="+45 11 22 33 44")
     boss = coordinator(orgs[0])
-    login(client, boss)
+    log_in(client, boss)
     page = client.get(f"/koordinator/frivillige/{volunteer.id}").get_data(as_text=True)
     assert "<h1>Anna Egen</h1>" in page and "+45 11 22 33 44" in page and "Ældre Sagen" in page
     event_row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "volunteer.viewed"))
@@ -124,7 +124,7 @@ def test_viewing_a_volunteer_is_audited(client, orgs):
 
 def test_a_coordinator_gets_404_for_a_volunteer_outside_their_organisations(client, orgs):
     stranger = member(orgs[1])
-    login(client, coordinator(orgs[0]))
+    log_in(client, coordinator(orgs[0]))
     assert client.get(f"/koordinator/frivillige/{stranger.id}").status_code == 404
     today = _today().isoformat()
     response = client.post(
@@ -140,7 +140,7 @@ def test_a_coordinator_gets_404_for_a_volunteer_outside_their_organisations(clie
 def test_recording_a_child_certificate_check(client, orgs):
     volunteer = member(orgs[0])
     boss = coordinator(orgs[0], name="Mette Koordinator")
-    login(client, boss)
+    log_in(client, boss)
     checked, until = _today() - timedelta(days=1), _today() + timedelta(days=730)
     response = client.post(
         f"/koordinator/frivillige/{volunteer.id}",
@@ -169,7 +169,7 @@ def test_recording_a_child_certificate_check(client, orgs):
 )
 def test_bad_certificate_dates_are_refused(client, orgs, checked, until, message):
     volunteer = member(orgs[0])
-    login(client, coordinator(orgs[0]))
+    log_in(client, coordinator(orgs[0]))
     today = _today()
     response = client.post(
         f"/koordinator/frivillige/{volunteer.id}",
@@ -186,7 +186,7 @@ def test_bad_certificate_dates_are_refused(client, orgs, checked, until, message
 @pytest.mark.parametrize("role", [Role.VOLUNTEER, Role.CENTRE])
 def test_other_roles_are_refused(client, orgs, role):
     volunteer = member(orgs[0])
-    login(client, factories.user(role=role))
+    log_in(client, factories.user(role=role))
     assert client.get("/koordinator/frivillige").status_code == 403
     assert client.get(f"/koordinator/frivillige/{volunteer.id}").status_code == 403
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
-from volunteer_factories import login
 
-import factories
+from support import factories
+from support.auth import log_in
 from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -37,7 +37,7 @@ def test_a_volunteer_saves_their_details(client):
     activity = factories.activity_type("spisevenner")
     org = factories.organisation("Ældre Sagen")
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     page = client.get("/min-side/oplysninger").get_data(as_text=True)
     assert "<h1>Mine oplysninger</h1>" in page and "Hvilke sprog taler du?" in page
 
@@ -80,7 +80,7 @@ def test_a_volunteer_saves_their_details(client):
 )
 def test_bad_details_get_a_danish_message_and_change_nothing(client, change, message):
     volunteer = factories.user(name="Uændret Navn")
-    login(client, volunteer)
+    log_in(client, volunteer)
     response = client.post("/min-side/oplysninger", data={**GOOD, **change})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -92,14 +92,14 @@ def test_bad_details_get_a_danish_message_and_change_nothing(client, change, mes
 
 def test_accepted_phone_formats(client):
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     for phone in ("12345678", "0045 12345678", "+49 30 1234567", "+45-12-34-56-78"):
         response = client.post("/min-side/oplysninger", data={**GOOD, "phone": phone})
         assert response.status_code == 302, phone
 
 
 def test_a_huge_body_is_refused_cleanly(client):
-    login(client, factories.user())
+    log_in(client, factories.user())
     response = client.post("/min-side/oplysninger", data={**GOOD, "about": "x" * 10_000_000})
     assert response.status_code == 413
 
@@ -107,7 +107,7 @@ def test_a_huge_body_is_refused_cleanly(client):
 def test_html_in_text_fields_is_escaped(client, app):
     volunteer = factories.user()
     coordinator_org = factories.organisation()
-    login(client, volunteer)
+    log_in(client, volunteer)
     evil = "<script>alert(1)</script>"
     data = {**GOOD, "name": f"Karen {evil}", "about": evil, "skills": evil}
     data["organisations"] = [str(coordinator_org.id)]
@@ -120,7 +120,7 @@ def test_html_in_text_fields_is_escaped(client, app):
 
 def test_the_volunteer_cannot_set_the_child_certificate(client):
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     page = client.get("/min-side/oplysninger").get_data(as_text=True)
     assert "child_cert" not in page and "rneattest" not in page
     crafted = {
@@ -139,7 +139,7 @@ def test_the_volunteer_cannot_set_the_child_certificate(client):
 
 def test_away_periods_are_added_and_removed(client):
     volunteer = factories.user()
-    login(client, volunteer)
+    log_in(client, volunteer)
     start = _today() + timedelta(days=3)
     response = client.post(
         "/min-side/fravaer",
@@ -163,7 +163,7 @@ def test_away_periods_are_added_and_removed(client):
     ],
 )
 def test_bad_away_periods_are_refused(client, start, end, message):
-    login(client, factories.user())
+    log_in(client, factories.user())
     today = _today()
     data = {
         "start_date": (today + timedelta(days=start)).isoformat() if start is not None else "",
@@ -182,7 +182,7 @@ def test_a_volunteer_cannot_remove_someone_elses_away_period(client):
     )
     db.session.add(period)
     db.session.commit()
-    login(client, factories.user())
+    log_in(client, factories.user())
     assert client.post(f"/min-side/fravaer/{period.id}/slet").status_code == 404
     assert db.session.get(AwayPeriod, period.id) is not None
 

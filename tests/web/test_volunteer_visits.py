@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from volunteer_factories import assignment, coordinator, login, occurrence, visit
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, coordinator, occurrence, visit
 from volunteer.clock import to_local
 from volunteer.db import utcnow
 from volunteer.extensions import db
@@ -34,7 +35,7 @@ def world():
 
 
 def test_my_visits_show_date_weekday_time_and_place(client, world):
-    login(client, world["volunteer"])
+    log_in(client, world["volunteer"])
     page = client.get("/min-side/besoeg").get_data(as_text=True)
     assert "<h1>Mine besøg</h1>" in page
     first = world["visits"][1].occurrence.starts_at
@@ -51,7 +52,7 @@ def test_my_visits_show_date_weekday_time_and_place(client, world):
 
 
 def test_leaving_an_activity_cancels_future_visits_and_tells_the_coordinator(client, world):
-    login(client, world["volunteer"])
+    log_in(client, world["volunteer"])
     a = world["a"]
     assert "Meld fra til" in client.get(f"/min-side/aftaler/{a.id}/meld-fra").get_data(as_text=True)
     response = client.post(f"/min-side/aftaler/{a.id}/meld-fra", follow_redirects=True)
@@ -80,14 +81,14 @@ def test_leaving_an_activity_cancels_future_visits_and_tells_the_coordinator(cli
 def test_invited_and_waitlisted_can_leave_too(client, world, state, after):
     world["a"].state = state
     db.session.commit()
-    login(client, world["volunteer"])
+    log_in(client, world["volunteer"])
     client.post(f"/min-side/aftaler/{world['a'].id}/meld-fra")
     db.session.expire_all()
     assert db.session.get(Assignment, world["a"].id).state == after
 
 
 def test_cancelling_one_visit_needs_a_reason_and_tells_the_coordinator(client, world):
-    login(client, world["volunteer"])
+    log_in(client, world["volunteer"])
     target = world["visits"][2]
     response = client.post(f"/min-side/besoeg/{target.id}/aflys", data={"reason": ""})
     assert "Skriv en kort begrundelse." in response.get_data(as_text=True)
@@ -112,7 +113,7 @@ def test_cancelling_one_visit_needs_a_reason_and_tells_the_coordinator(client, w
 
 
 def test_a_past_visit_cannot_be_cancelled(client, world):
-    login(client, world["volunteer"])
+    log_in(client, world["volunteer"])
     past = world["visits"][0]
     response = client.post(
         f"/min-side/besoeg/{past.id}/aflys", data={"reason": "for sent"}, follow_redirects=True
@@ -124,7 +125,7 @@ def test_a_past_visit_cannot_be_cancelled(client, world):
 
 def test_a_volunteer_cannot_touch_another_volunteers_rows(client, world):
     intruder = factories.user(name="Anden Frivillig")
-    login(client, intruder)
+    log_in(client, intruder)
     a, target = world["a"], world["visits"][1]
     assert client.get(f"/min-side/aftaler/{a.id}/meld-fra").status_code == 404
     assert client.post(f"/min-side/aftaler/{a.id}/meld-fra").status_code == 404

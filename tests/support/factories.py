@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from werkzeug.security import generate_password_hash
@@ -12,13 +12,19 @@ from volunteer import geo
 from volunteer.extensions import db
 from volunteer.models import (
     ActivityType,
+    Assignment,
+    AssignmentSource,
+    AssignmentState,
     Centre,
     Need,
     NeedStatus,
+    Occurrence,
     Organisation,
     Role,
     Schedule,
     User,
+    Visit,
+    VisitState,
     VolunteerProfile,
 )
 
@@ -111,3 +117,47 @@ def need(
     db.session.add(n)
     db.session.commit()
     return n
+
+
+# Staff, members, occurrences, assignments and visits.
+def coordinator(org: Organisation, **fields) -> User:
+    person = user(role=Role.COORDINATOR, **fields)
+    person.organisations.append(org)
+    db.session.commit()
+    return person
+
+
+def member(org: Organisation, **fields) -> User:
+    """A volunteer who lets ``org`` contact them."""
+    person = user(**fields)
+    person.profile.organisations.append(org)
+    db.session.commit()
+    return person
+
+
+def occurrence(need: Need, starts_at: datetime, hours: float = 1.5) -> Occurrence:
+    occ = Occurrence(need=need, starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours))
+    db.session.add(occ)
+    db.session.commit()
+    return occ
+
+
+def assignment(
+    need: Need, volunteer: User, state: AssignmentState = AssignmentState.ACCEPTED
+) -> Assignment:
+    a = Assignment(need=need, volunteer=volunteer, state=state, source=AssignmentSource.MANUAL)
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+def visit(
+    occ: Occurrence,
+    volunteer: User,
+    assignment: Assignment | None = None,
+    state: VisitState = VisitState.SCHEDULED,
+) -> Visit:
+    v = Visit(occurrence=occ, volunteer=volunteer, assignment=assignment, state=state)
+    db.session.add(v)
+    db.session.commit()
+    return v
