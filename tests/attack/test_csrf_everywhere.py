@@ -86,6 +86,7 @@ def form_data(endpoint: str, w) -> dict[str, object]:  # type: ignore[no-untyped
         },
         "volunteers.availability": {"slot": ["0-16", "3-10"]},
         "volunteers.away": {"start_date": future(50), "end_date": future(55)},
+        "volunteers.away_visits": {"visit": [w["visit"]], "action": "cancel"},
         "volunteers.cancel_visit": {"reason": "Jeg er syg"},
         "volunteers.delete_account": {"password": factories.PASSWORD},
         "coordination.volunteer_detail": {"checked_on": future(0), "valid_until": future(700)},

@@ -139,6 +139,13 @@ FORMS: dict[str, Form] = {
         lambda w: "/min-side/fravaer",
         lambda w: {"start_date": future(60), "end_date": future(61)},
     ),
+    "away_visits": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/min-side/fravaer/{w['away']}/besoeg",
+        # The world's visit is not inside the period: refused, so the fuzzing goes on.
+        lambda w: {"visit": str(w["visit"]), "action": "cancel"},
+    ),
     "cancel_visit": Form(
         "volunteer",
         "post",
@@ -426,3 +433,8 @@ def test_numbers_beyond_the_databases_ids_are_not_found_not_errors(app, world):
     assert client.post(f"{run}/beslut", data={"proposal": huge}).status_code == 302
     response = client.post(f"{run}/byt/{world['proposal']}", data={"volunteer_id": huge})
     assert response.status_code == 404
+    client = app.test_client()
+    log_in(client, world["users"]["volunteer"])
+    assert client.get(f"/min-side/fravaer/{huge}/besoeg").status_code == 404
+    away = f"/min-side/fravaer/{world['away']}/besoeg"
+    assert client.post(away, data={"visit": huge, "action": "cancel"}).status_code == 302

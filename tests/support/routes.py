@@ -150,6 +150,11 @@ def routes(w):
         "volunteers.profile": ("get", "/min-side/oplysninger", VOLUNTEER),
         "volunteers.availability": ("get", "/min-side/tider", VOLUNTEER),
         "volunteers.away": ("get", "/min-side/fravaer", VOLUNTEER),
+        "volunteers.away_visits": (
+            "get",
+            f"/min-side/fravaer/{w['away']}/besoeg",
+            OWN_VOLUNTEER,
+        ),
         "volunteers.remove_away": (
             "post",
             f"/min-side/fravaer/{w['away']}/slet",

@@ -131,9 +131,19 @@ class ProfileForm(FlaskForm):
             raise ValidationError(_l("Choose at least one language."))
 
 
+class _DateField(DateField):
+    """A date field whose "not a date" error is ours, in Danish, not WTForms' English one."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("That is not a date. Choose a date.")) from None
+
+
 class AwayPeriodForm(FlaskForm):
-    start_date = DateField(_l("First day away"), validators=[InputRequired(_l("Choose a date."))])
-    end_date = DateField(_l("Last day away"), validators=[InputRequired(_l("Choose a date."))])
+    start_date = _DateField(_l("First day away"), validators=[InputRequired(_l("Choose a date."))])
+    end_date = _DateField(_l("Last day away"), validators=[InputRequired(_l("Choose a date."))])
 
     def validate_end_date(self, field: DateField) -> None:
         if self.start_date.data and field.data and field.data < self.start_date.data:

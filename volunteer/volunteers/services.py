@@ -211,38 +211,65 @@ def _own_period(user: User, period_id: int) -> AwayPeriod:
     return period
 
 
-def visits_while_away(user: User, period: AwayPeriod) -> list[Visit]:
-    """The user's scheduled visits on the period's dates (local days), soonest first."""
-    return list(
-        db.session.scalars(
-            select(Visit)
-            .join(Visit.occurrence)
-            .where(
-                Visit.volunteer_id == user.id,
-                Visit.state == VisitState.SCHEDULED,
-                Occurrence.starts_at >= local_to_utc(period.start_date, time(0)),
-                Occurrence.starts_at < local_to_utc(period.end_date + timedelta(days=1), time(0)),
-            )
-            .options(joinedload(Visit.occurrence).joinedload(Occurrence.need))
-            .order_by(Occurrence.starts_at)
+def visits_while_away(user: User, period: AwayPeriod, after: datetime | None = None) -> list[Visit]:
+    """The user's scheduled visits on the period's dates (local days), soonest first; with
+    ``after``, only those that start later than that instant (the ones that can be cancelled)."""
+    query = (
+        select(Visit)
+        .join(Visit.occurrence)
+        .where(
+            Visit.volunteer_id == user.id,
+            Visit.state == VisitState.SCHEDULED,
+            Occurrence.starts_at >= local_to_utc(period.start_date, time(0)),
+            Occurrence.starts_at < local_to_utc(period.end_date + timedelta(days=1), time(0)),
         )
+        .options(
+            joinedload(Visit.occurrence).joinedload(Occurrence.need).joinedload(Need.centre),
+            joinedload(Visit.occurrence).joinedload(Occurrence.need).joinedload(Need.activity_type),
+        )
+        .order_by(Occurrence.starts_at, Visit.id)
     )
+    if after is not None:
+        query = query.where(Occurrence.starts_at > after)
+    return list(db.session.scalars(query).unique())
 
 
-def away_visits(user: User, period_id: int) -> tuple[AwayPeriod, list[Visit]]:
-    """One of the user's own away periods and the visits still booked inside it."""
+def away_visits(
+    user: User, period_id: int, after: datetime | None = None
+) -> tuple[AwayPeriod, list[Visit]]:
+    """One of the user's own away periods (somebody else's: NotFound) and the visits still
+    booked inside it (with ``after``: only those still to come)."""
     period = _own_period(user, period_id)
-    return period, visits_while_away(user, period)
+    return period, visits_while_away(user, period, after)
+
+
+def away_overview(user: User, now: datetime) -> list[tuple[AwayPeriod, int]]:
+    """The user's away periods, first first, each with how many visits still to come are
+    booked inside it (the volunteer may have kept them, or booked them afterwards)."""
+    periods = sorted(profile_of(user).away_periods, key=lambda p: (p.start_date, p.id))
+    return [(p, len(visits_while_away(user, p, now))) for p in periods]
 
 
 def cancel_visits_while_away(
     user: User, period_id: int, visit_ids: Iterable[int], now: datetime, reason: str = ""
 ) -> list[Visit]:
-    """Cancel the chosen visits inside one of the user's away periods (others' ids and visits
-    outside it are ignored); the coordinators are told of each. Commits."""
-    period, inside = away_visits(user, period_id)
+    """Cancel the chosen visits inside one of the user's away periods, each through the same
+    path as cancelling one visit (the need's coordinators are told of each). Commits.
+
+    All or nothing: somebody else's period or visit, or an id that does not exist, is
+    NotFound; one of the user's own visits that is not a scheduled, future visit inside the
+    period (a forged id, or one that has passed or was cancelled meanwhile) is NotAllowed, and
+    nothing is cancelled.
+    """
+    period, inside = away_visits(user, period_id, now)
     chosen = set(visit_ids)
-    cancelled = [v for v in inside if v.id in chosen and v.occurrence.starts_at > now]
+    by_id = {v.id: v for v in inside}
+    strays = chosen - by_id.keys()
+    for visit_id in sorted(strays):
+        own_visit(user, visit_id)  # NotFound unless it is one of theirs
+    if strays:
+        raise NotAllowed("not inside the away period")
+    cancelled = [v for v in inside if v.id in chosen]
     for visit in cancelled:
         _cancel_visit(user, visit, reason, now)
     db.session.commit()

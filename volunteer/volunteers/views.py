@@ -5,6 +5,7 @@ from datetime import date, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +15,7 @@ from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
 from volunteer.db import utcnow
+from volunteer.i18n import long_date, short_date
 from volunteer.needs.eligibility import suggestions
 from volunteer.reports import history
 from volunteer.volunteers import calendar, gdpr, services
@@ -86,19 +88,109 @@ def profile() -> str | BaseResponse:
 @bp.route("/fravaer", methods=["GET", "POST"])
 @role_required(Role.VOLUNTEER)
 def away() -> str | BaseResponse:
-    profile = services.profile_of(current_user)
     form = AwayPeriodForm()
     if form.validate_on_submit():
         try:
-            services.add_away_period(
+            added = services.add_away_period(
                 current_user, form.start_date.data, form.end_date.data, _today()
             )
         except services.DateInPast:
-            form.start_date.errors.append(_("Choose today or a later date."))
+            form.start_date.errors.append(
+                _("The first day cannot be in the past. Choose today or a later date.")
+            )
         else:
-            flash(_("The away period is saved."), "success")
+            return _after_adding(added)
+    return render_template(
+        "volunteers/away.html", form=form, periods=services.away_overview(current_user, utcnow())
+    )
+
+
+def _after_adding(added: services.AwayAdded) -> BaseResponse:
+    """Say what happened to the new period, and send the volunteer to the visits inside it."""
+    period = added.period
+    if added.merged:
+        flash(
+            _(
+                "The period is merged with the days away you had already added. "
+                "You are now away %(start)s – %(end)s.",
+                start=long_date(period.start_date),
+                end=long_date(period.end_date),
+            ),
+            "success",
+        )
+    else:
+        flash(_("The away period is saved."), "success")
+    now = utcnow()
+    booked = [v for v in added.visits_inside if v.occurrence.starts_at > now]
+    if not booked:
+        return redirect(url_for("volunteers.away"))
+    flash(
+        ngettext(
+            "You have %(num)d visit booked in the period. The centre still expects you: "
+            "choose whether to cancel it.",
+            "You have %(num)d visits booked in the period. The centre still expects you: "
+            "choose which to cancel.",
+            len(booked),
+        ),
+        "warning",
+    )
+    return redirect(url_for("volunteers.away_visits", period_id=period.id))
+
+
+def _chosen_ids(values: list[str]) -> list[int]:
+    """Checkbox values → visit ids; anything that is not a plain, sane id is refused."""
+    if not all(v.isdecimal() and len(v) <= 9 for v in values):
+        raise ValueError(values)
+    return [int(v) for v in values]
+
+
+@bp.route("/fravaer/<int:period_id>/besoeg", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def away_visits(period_id: int) -> str | BaseResponse:
+    """The visits still booked while the volunteer is away: cancel the chosen ones or keep them."""
+    now = utcnow()
+    period, visits = services.away_visits(current_user, period_id, now)  # NotFound first
+    if request.method == "POST":
+        here = url_for("volunteers.away_visits", period_id=period_id)
+        if request.form.get("action") == "keep":
+            flash(_("Your visits are kept. The centre still expects you."), "info")
             return redirect(url_for("volunteers.away"))
-    return render_template("volunteers/away.html", form=form, periods=profile.away_periods)
+        try:
+            chosen = _chosen_ids(request.form.getlist("visit"))
+        except ValueError:
+            flash(_("Something in the form was wrong. Please try again."), "error")
+            return redirect(here)
+        if not chosen:
+            flash(_("Choose the visits you want to cancel, or keep them."), "error")
+            return redirect(here)
+        reason = _(
+            "I am away from %(start)s to %(end)s.",
+            start=short_date(period.start_date),
+            end=short_date(period.end_date),
+        )
+        try:
+            cancelled = services.cancel_visits_while_away(
+                current_user, period_id, chosen, now, reason
+            )
+        except services.NotAllowed:
+            flash(
+                _(
+                    "One of the chosen visits is not in this period, or it can no longer be "
+                    "cancelled. Nothing was cancelled. Please choose again."
+                ),
+                "error",
+            )
+            return redirect(here)
+        flash(
+            ngettext(
+                "%(num)d visit is cancelled. The coordinator has been told.",
+                "%(num)d visits are cancelled. The coordinator has been told.",
+                len(cancelled),
+            ),
+            "success",
+        )
+        return redirect(url_for("volunteers.away"))
+    return render_template("volunteers/away_visits.html", period=period, visits=visits)
 
 
 @bp.post("/fravaer/<int:period_id>/slet")
