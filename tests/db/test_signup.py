@@ -289,3 +289,139 @@ def test_a_volunteer_leaving_frees_the_place_for_the_next_in_line(app, need):
     offered = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == c.id))
     assert offered.state == "invited"
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_id == c.id))
+
+
+# One volunteer, two sign-ups at the same moment (two tabs, a double click, two devices):
+# PostgreSQL only, as SQLite's single write lock already runs one booking at a time.
+
+
+def _free_all_week(capacity=2):
+    user = factories.user()
+    user.profile.availability = [
+        AvailabilityWindow(weekday=day, start_time=time(9), end_time=time(21)) for day in range(7)
+    ]
+    user.profile.weekly_capacity = capacity
+    db.session.commit()
+    return user
+
+
+def _weekly_need(**fields):
+    org, activity = factories.organisation(), factories.activity_type()
+    fields.setdefault("first_date", date(2026, 11, 23))
+    need = factories.need(org, activity, **fields)
+    sync_occurrences(need, NOW.date(), weeks=4)
+    db.session.commit()
+    return need
+
+
+def _race(app, monkeypatch, module, lock, sign_ups):
+    """Run the sign-ups ((volunteer id, need id) pairs) at once, each in its own thread, app
+    context, session and connection, and return each one's outcome: "accepted", "waitlisted"
+    or the refusal's reasons.
+
+    The threads meet at a barrier right after ``module.lock`` has returned in each of them,
+    so every transaction is under way and holds that lock before any of them goes on: the
+    moment two real requests can reach at once, every time rather than by luck. The barrier
+    breaks (and the test fails) if one of them cannot get there because the other blocks it.
+    """
+    barrier = threading.Barrier(len(sign_ups), timeout=10)
+    original = getattr(module, lock)
+    met = threading.local()
+
+    def lock_then_meet(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not getattr(met, "done", False):
+            met.done = True
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(module, lock, lock_then_meet)
+    outcomes: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def worker(index, user_id, need_id):
+        with app.app_context():
+            try:
+                user = db.session.get(factories.User, user_id)
+                result = signup.sign_up(user, need_id, NOW)
+                outcomes[index] = "waitlisted" if result.waitlisted else "accepted"
+            except signup.NotEligible as exc:
+                outcomes[index] = exc.reasons
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    db.session.close()
+    threads = [
+        threading.Thread(target=worker, args=(i, uid, nid)) for i, (uid, nid) in enumerate(sign_ups)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.undo()
+    assert not errors, errors
+    return [outcomes.get(i) for i in range(len(sign_ups))]
+
+
+def _accepted_of(volunteer_id):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Assignment.need_id).where(
+            Assignment.volunteer_id == volunteer_id, Assignment.state == "accepted"
+        )
+    ).all()
+
+
+@pytest.mark.parametrize(
+    ("capacity", "second", "reason"),
+    [
+        # Two activities on Thursdays 17.30–19.00.
+        (2, {"title": "Besøgsven"}, "clash"),
+        # Thursday and Tuesday: no clash, but one activity a week is all she wants.
+        (1, {"weekday": 1}, "over_capacity"),
+    ],
+    ids=["clash", "weekly_capacity"],
+)
+def test_one_volunteer_signing_up_twice_at_once_is_booked_once(
+    app, backend, monkeypatch, capacity, second, reason
+):
+    """Each sign-up locks its own need, so the need's lock alone lets both through: each
+    transaction counts her commitments before the other has committed. The volunteer's lock
+    makes the second wait for the first and then see it."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's single write lock runs one booking at a time")
+    from flask_babel import force_locale
+
+    from volunteer.needs.views import NOT_ELIGIBLE
+
+    her = _free_all_week(capacity)
+    first, other = _weekly_need(), _weekly_need(**second)
+    her_id, needs = her.id, (first.id, other.id)
+    outcomes = _race(
+        app, monkeypatch, signup.bookings, "lock_need", [(her_id, needs[0]), (her_id, needs[1])]
+    )
+    assert sorted(outcomes, key=str) == sorted(["accepted", (reason,)], key=str)
+    assert len(_accepted_of(her_id)) == 1
+    # The one refused is told why, in Danish, as the need's page tells it.
+    with app.test_request_context(), force_locale("da"):
+        told = str(NOT_ELIGIBLE[reason])
+    assert told.startswith("Den ligger samtidig" if reason == "clash" else "Du har allerede")
+
+
+def test_two_volunteers_signing_up_at_once_do_not_wait_for_each_other(app, backend, monkeypatch):
+    """The volunteer's lock is hers alone: two people taking two places at once both hold
+    their locks together (the barrier after the lock would break if one waited)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's single write lock runs one booking at a time")
+    from volunteer.bookings import states
+
+    a, b = _free_all_week(), _free_all_week()
+    first, other = _weekly_need(), _weekly_need(title="Besøgsven")
+    ids = (a.id, b.id, first.id, other.id)
+    outcomes = _race(
+        app, monkeypatch, states, "lock_volunteer", [(ids[0], ids[2]), (ids[1], ids[3])]
+    )
+    assert outcomes == ["accepted", "accepted"]
+    assert _accepted_of(ids[0]) == [ids[2]] and _accepted_of(ids[1]) == [ids[3]]
