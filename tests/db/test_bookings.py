@@ -5,6 +5,7 @@ Each test here reproduces a defect of issue #11 through the service a page calls
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -12,6 +13,8 @@ from sqlalchemy import select
 
 from support import factories
 from volunteer import bookings
+from volunteer.auth.models import User
+from volunteer.bookings import states
 from volunteer.coordination import proposals, runs
 from volunteer.extensions import db
 from volunteer.jobs.digests import coordinator_digest
@@ -425,3 +428,163 @@ def test_overlapping_away_periods_are_merged(world):
     db.session.expire_all()
     periods = [(p.start_date, p.end_date) for p in volunteer.profile.away_periods]
     assert periods == [(date(2026, 12, 1), date(2026, 12, 20))]
+
+
+# At the same moment: one volunteer on two needs (two tabs, a double click, two devices), or a
+# need's edit while one of its volunteers signs up elsewhere. Each transaction locks its own
+# need, so only the volunteer's lock can make the second wait for the first and then see it.
+# PostgreSQL only: SQLite's single write lock already runs one booking at a time.
+
+
+@pytest.fixture
+def pg_world(world, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite's single write lock already runs one booking at a time")
+    return world
+
+
+def _race(app, monkeypatch, module, lock, jobs):
+    """Run the jobs at once, each in its own thread, app context, session and connection, and
+    return what each returned.
+
+    The threads meet at a barrier right after ``module.lock`` has first returned in each of
+    them, so every transaction is under way and holds that lock before any goes on: the moment
+    two real requests can reach together, every time rather than by luck. The barrier breaks
+    (and the test fails) if one of them cannot get there because another blocks it.
+    """
+    barrier = threading.Barrier(len(jobs), timeout=10)
+    original = getattr(module, lock)
+    met = threading.local()
+
+    def lock_then_meet(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not getattr(met, "done", False):
+            met.done = True
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(module, lock, lock_then_meet)
+    outcomes: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def worker(index, job):
+        with app.app_context():
+            try:
+                outcomes[index] = job()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    db.session.close()
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.undo()
+    assert not errors, errors
+    return [outcomes.get(i) for i in range(len(jobs))]
+
+
+def _signing_up(volunteer_id, need_id):
+    def job():
+        volunteer = db.session.get(User, volunteer_id)
+        try:
+            result = signup.sign_up(volunteer, need_id, NOW)
+        except signup.NotEligible as exc:
+            return exc.reasons
+        return "waitlisted" if result.waitlisted else "accepted"
+
+    return job
+
+
+def _accepted_of(volunteer_id):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Assignment.need_id).where(
+            Assignment.volunteer_id == volunteer_id, Assignment.state == AssignmentState.ACCEPTED
+        )
+    ).all()
+
+
+@pytest.mark.parametrize(
+    ("capacity", "second", "reason"),
+    [
+        # Two activities on Thursdays 17.30–19.00.
+        (2, {"title": "Besøgsven"}, "clash"),
+        # Thursday and Tuesday: no clash, but one activity a week is all she wants.
+        (1, {"weekday": 1, "first_date": date(2026, 11, 24)}, "over_capacity"),
+    ],
+    ids=["clash", "weekly_capacity"],
+)
+def test_one_volunteer_signing_up_twice_at_once_is_booked_once(
+    pg_world, app, monkeypatch, capacity, second, reason
+):
+    from flask_babel import force_locale
+
+    from volunteer.needs.views import NOT_ELIGIBLE
+
+    her = _volunteer(pg_world, capacity=capacity)
+    first, other = _need(pg_world), _need(pg_world, **second)
+    her_id, needs = her.id, (first.id, other.id)
+    outcomes = _race(
+        app,
+        monkeypatch,
+        bookings,
+        "lock_need",
+        [_signing_up(her_id, needs[0]), _signing_up(her_id, needs[1])],
+    )
+    assert sorted(outcomes, key=str) == sorted(["accepted", (reason,)], key=str)
+    assert len(_accepted_of(her_id)) == 1
+    # The one refused is told why, in Danish, as the need's page tells it.
+    with app.test_request_context(), force_locale("da"):
+        told = str(NOT_ELIGIBLE[reason])
+    assert told.startswith("Den ligger samtidig" if reason == "clash" else "Du har allerede")
+
+
+def test_moving_a_need_onto_an_evening_a_volunteer_is_taking_at_that_moment(
+    pg_world, app, monkeypatch
+):
+    """The coordinator moves her Tuesday to Thursday while she signs up for a Thursday: one
+    of the two is refused (either order is right), never both saved."""
+    her = _volunteer(pg_world, capacity=3)
+    tuesday = _need(pg_world, title="Tirsdag", weekday=1, first_date=date(2026, 11, 24))
+    signup.sign_up(her, tuesday.id, NOW)
+    thursday = _need(pg_world, title="Torsdag")
+    her_id, tuesday_id, thursday_id = her.id, tuesday.id, thursday.id
+    coordinator_id = pg_world["coordinator"].id
+
+    def moving_tuesday():
+        need = db.session.get(type(tuesday), tuesday_id)
+        coordinator = db.session.get(User, coordinator_id)
+        try:
+            manage.update_need(coordinator, need, _data(need, weekday=THURSDAY), NOW)
+        except manage.NeedError as exc:
+            return exc.code
+        return "saved"
+
+    edit, sign_up = _race(
+        app, monkeypatch, bookings, "lock_need", [moving_tuesday, _signing_up(her_id, thursday_id)]
+    )
+    assert (edit, sign_up) in (("saved", ("clash",)), ("clash", "accepted"))
+    db.session.expire_all()
+    moved = db.session.get(type(tuesday), tuesday_id).weekday == THURSDAY
+    assert moved != (thursday_id in _accepted_of(her_id))
+
+
+def test_two_volunteers_signing_up_at_once_do_not_wait_for_each_other(pg_world, app, monkeypatch):
+    """The volunteer's lock is theirs alone: two people taking places on two needs at once
+    both hold their locks together (the barrier after the lock would break if one waited)."""
+    a, b = _volunteer(pg_world), _volunteer(pg_world)
+    first, other = _need(pg_world), _need(pg_world, title="Besøgsven")
+    ids = (a.id, b.id, first.id, other.id)
+    outcomes = _race(
+        app,
+        monkeypatch,
+        states,
+        "lock_volunteer",
+        [_signing_up(ids[0], ids[2]), _signing_up(ids[1], ids[3])],
+    )
+    assert outcomes == ["accepted", "accepted"]
+    assert _accepted_of(ids[0]) == [ids[2]] and _accepted_of(ids[1]) == [ids[3]]

@@ -6,7 +6,8 @@ need's open/filled status right. Pages, digests and reports read free places fro
 :func:`free_places` / :func:`free_sql`, and every path that books a volunteer asks
 :func:`conflict` whether they are busy then.
 
-- ``places``  held and free places, the need's lock, the need's open/filled status
+- ``locks``   the need's and the volunteer's locks, and the order to take them in
+- ``places``  held and free places, the need's open/filled status
 - ``clashes`` time clashes and weekly capacity ("Højst hvor mange aktiviteter om ugen?")
 - ``states``  ``start()`` and ``move()``: the state machine
 """
@@ -22,6 +23,7 @@ from volunteer.bookings.clashes import (
     most_in_one_week,
     slot_of,
 )
+from volunteer.bookings.locks import lock_need, lock_needs, lock_volunteer, lock_volunteers
 from volunteer.bookings.places import (
     HELD_STATES,
     accepted_count,
@@ -33,7 +35,6 @@ from volunteer.bookings.places import (
     held_count,
     held_counts,
     held_sql,
-    lock_need,
     refresh_status,
     seat_for,
 )
@@ -67,6 +68,9 @@ __all__ = [
     "held_counts",
     "held_sql",
     "lock_need",
+    "lock_needs",
+    "lock_volunteer",
+    "lock_volunteers",
     "most_in_one_week",
     "move",
     "refresh_status",

@@ -11,33 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select
 
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
 
 HELD_STATES = (AssignmentState.ACCEPTED, AssignmentState.INVITED)
-
-
-def lock_need(need_id: int) -> Need:
-    """Lock the need's row for the rest of the transaction and return it, freshly loaded.
-
-    ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a write to the row as the first statement,
-    which takes SQLite's single write lock until commit. Every booking takes this lock before
-    counting places, so the last free place cannot go twice.
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Need).where(Need.id == need_id).values(status=Need.status))
-        return db.session.scalars(
-            select(Need).where(Need.id == need_id).execution_options(populate_existing=True)
-        ).one()
-    return db.session.scalars(
-        select(Need)
-        .where(Need.id == need_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _count(need_id: int, states: Sequence[str], other_than: int | None) -> int:

@@ -2,7 +2,8 @@
 changes. Both enforce the state table (``TRANSITIONS``) and, for a move that takes a place,
 the seats, the need's dates, time clashes and weekly capacity; then they keep the need's
 open/filled status right. Call them inside the transaction that changes the booking; they
-take the need's lock and do not commit.
+take the need's lock, and for a move that takes a place the volunteer's lock after it (the
+order in ``locks``), and do not commit.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from sqlalchemy import select
 
 from volunteer.auth.models import User
 from volunteer.bookings.clashes import COMMITTED_STATES, conflict_for
+from volunteer.bookings.locks import lock_need, lock_volunteer
 from volunteer.bookings.places import (
     accepted_count,
     has_dates_ahead,
     held_count,
-    lock_need,
     refresh_status,
 )
 from volunteer.centres.models import Visit, VisitState
@@ -59,7 +60,9 @@ def _refuse_unless_bookable(
 ) -> None:
     """Raise Refused unless the volunteer may take a place on the need now. ``answering``: an
     invitation is being accepted, and only accepted places count against it (of two
-    invitations at one time, whichever is answered first wins)."""
+    invitations at one time, whichever is answered first wins).
+
+    Call holding the need's and the volunteer's locks (``_lock``)."""
     if not has_dates_ahead(need.id, now):
         raise Refused("finished")
     if to == AssignmentState.ACCEPTED:
@@ -74,17 +77,26 @@ def _refuse_unless_bookable(
         raise Refused(problem)
 
 
+def _lock(need_id: int, volunteer_id: int) -> Need:
+    """The locks a move into a held state takes, in the order of ``locks``: the need's (its
+    places), then the volunteer's (their clashes and weekly capacity: a sign-up for another
+    need at the same moment locks another need, and waits here until this one is done)."""
+    need = lock_need(need_id)
+    lock_volunteer(volunteer_id)
+    return need
+
+
 def start(
     need_id: int, volunteer: User, state: AssignmentState, now: datetime, **fields: Any
 ) -> Assignment:
     """A new assignment in one of the initial states (proposed, waitlisted, accepted), added to
-    the session and flushed. Accepted is checked like ``move`` (under the need's lock); raises
+    the session and flushed. Accepted is checked like ``move`` (under the same locks); raises
     Refused and adds nothing then."""
     if state not in INITIAL_STATES:
         raise ForbiddenMove(f"new → {state}")
     taking = state in TAKING
     if taking:
-        need = lock_need(need_id)
+        need = _lock(need_id, volunteer.id)
         _refuse_unless_bookable(volunteer, need, state, now)
     assignment = Assignment(
         need_id=need_id, volunteer_id=volunteer.id, state=state, created_at=now, **fields
@@ -107,10 +119,12 @@ def move(assignment: Assignment, to: AssignmentState, now: datetime) -> list[Vis
     current = AssignmentState(assignment.state)
     if to not in TRANSITIONS[current]:
         raise ForbiddenMove(f"{current} → {to}")
-    need = lock_need(assignment.need_id)
     if to in TAKING:
+        need = _lock(assignment.need_id, assignment.volunteer_id)
         answering = current == AssignmentState.INVITED
         _refuse_unless_bookable(assignment.volunteer, need, to, now, answering=answering)
+    else:
+        need = lock_need(assignment.need_id)
     assignment.state = to
     cancelled = _arrive(assignment, to, now)
     db.session.flush()

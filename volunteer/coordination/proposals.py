@@ -245,6 +245,7 @@ def _own_proposals(user: User, ids: list[int]) -> list[Assignment]:
         select(Assignment)
         .where(Assignment.id.in_(ids), Assignment.state == AssignmentState.PROPOSED)
         .options(selectinload(Assignment.need))
+        .execution_options(populate_existing=True)
     ).all()
     allowed = organisation_ids(user)
     return [a for a in rows if allowed is None or a.need.organisation_id in allowed]
@@ -256,7 +257,12 @@ def approve(user: User, assignment_ids: list[int], now: datetime) -> tuple[int, 
     proposal. A need whose places are all held is filled at once. Returns (invited, skipped).
     Commits."""
     invited = skipped = 0
-    for assignment in _own_proposals(user, assignment_ids):
+    # Every need before any volunteer (the order of ``bookings.locks``), then the proposals as
+    # they are under the locks (a swap or a rejection may have just changed them).
+    bookings.lock_needs(a.need_id for a in _own_proposals(user, assignment_ids))
+    proposals = _own_proposals(user, assignment_ids)
+    bookings.lock_volunteers(a.volunteer_id for a in proposals)
+    for assignment in proposals:
         try:
             bookings.move(assignment, AssignmentState.INVITED, now)
         except bookings.Refused:

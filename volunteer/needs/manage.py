@@ -147,6 +147,9 @@ def _check_bookings_still_fit(need: Need, now: datetime) -> None:
             Assignment.need_id == need.id, Assignment.state.in_(bookings.HELD_STATES)
         )
     ).all()
+    # Their commitments elsewhere stay as counted until the edit commits: a sign-up for
+    # another need at the new time waits, then sees it (need first, then volunteers).
+    bookings.lock_volunteers(a.volunteer_id for a in holders)
     for assignment in holders:
         problem = bookings.conflict_for(assignment.volunteer, need, now)
         if problem is not None:

@@ -3,7 +3,9 @@
 The booking rules (places, clashes, capacity, the state table) live in ``volunteer.bookings``;
 this module is the volunteer's side of them. Each function takes the need's lock
 (``bookings.lock_need``) before it counts, so concurrent sign-ups queue up and each sees the
-places left by the previous one.
+places left by the previous one; taking a place also takes the volunteer's lock (in
+``bookings.start``/``move``), so one person's two sign-ups at once for two needs at the same
+time cannot both succeed.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, func, or_,
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import check_password_hash
 
-from volunteer import audit
+from volunteer import audit, bookings
 from volunteer.auth.models import User, new_session_token
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment
@@ -123,6 +123,8 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
             Assignment.state.in_(services.ACTIVE_ASSIGNMENT_STATES),
         )
     ).all()
+    # Every need before any volunteer a freed place is offered to (the order of bookings.locks).
+    bookings.lock_needs(a.need_id for a in assignments)
     withdrawn_visits = set()
     for assignment in assignments:
         for visit in services.end_assignment(assignment, now, volunteer_name=None):
