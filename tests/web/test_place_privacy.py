@@ -9,7 +9,7 @@ My visits, the public list, the mails and the calendar show exactly ``place_line
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -34,16 +34,13 @@ from volunteer.models import (
 from volunteer.needs.place import address_access, may_see_address, place_line
 from volunteer.needs.services import sync_occurrences
 from volunteer.volunteers import calendar
-from volunteer.volunteers.models import AvailabilityWindow
+from volunteer.volunteers.services import save_availability
 
 STREET = "Skolevej 3"
 
 
 def _free_on_thursdays(user):
-    user.profile.availability = [
-        AvailabilityWindow(weekday=3, start_time=time(16), end_time=time(21))
-    ]
-    db.session.commit()
+    save_availability(user, [(3, 16), (3, 18)])  # Thursday 16–20
     return user
 
 
