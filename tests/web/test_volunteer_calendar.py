@@ -12,8 +12,8 @@ from support.auth import log_in
 from support.factories import assignment, occurrence, visit
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.jobs.common import place_of
 from volunteer.models import User, VisitState
+from volunteer.needs.place import place_line
 from volunteer.notifications.ics import visit_calendar
 
 
@@ -53,7 +53,7 @@ def test_the_feed_has_one_event_per_visit_with_stable_uids(client):
     assert f"visit-{old.id}@samskab" not in events
     event = events[f"visit-{kept.id}@samskab"]
     assert str(event["SUMMARY"]) == "Spiseven"
-    assert str(event["LOCATION"]) == place_of(need)
+    assert str(event["LOCATION"]) == place_line(need, exact=True)
     assert event.decoded("DTSTART") == start.astimezone(UTC)
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     assert event.decoded("DTEND") == start + timedelta(hours=1.5)

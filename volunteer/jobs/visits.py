@@ -13,8 +13,9 @@ from volunteer.auth.models import User
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.jobs.common import CHUNK, place_of, reachable
+from volunteer.jobs.common import CHUNK, reachable
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.needs.place import address_access
 from volunteer.notifications.ics import visit_calendar
 from volunteer.notifications.models import OutboxMessage
 from volunteer.notifications.services import already_enqueued, enqueue
@@ -65,15 +66,16 @@ def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
             .order_by(Occurrence.starts_at, Visit.id)
         )
         for number, visit in enumerate(db.session.scalars(due).unique(), start=1):
+            access = address_access(visit.volunteer)
             enqueue(
                 f"visit-reminder:{visit.id}:{lead}h",
                 visit.volunteer,
                 "visit_reminder",
-                ics=visit_calendar(visit, now),
+                ics=visit_calendar(visit, now, access),
                 visit=visit,
                 occurrence=visit.occurrence,
                 need=visit.occurrence.need,
-                place=place_of(visit.occurrence.need),
+                place=access.place(visit.occurrence.need),
                 hours=lead,
             )
             counts[f"reminders_{lead}h"] += 1
@@ -121,7 +123,7 @@ def visit_followups(app: Flask, now: datetime) -> dict[str, int]:
                 visit=visit,
                 occurrence=visit.occurrence,
                 need=need,
-                place=place_of(need),
+                place=address_access(person).place(need),
             )
             messages += 1
         visits += 1

@@ -80,8 +80,9 @@ class Need(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
-    # Where: the centre's place, or a postcode (and optional address shown only to matched
-    # volunteers). The public pages show the town, never a senior's address.
+    # Where: the centre's place, or a postcode (and an optional street address). Shown only
+    # through ``volunteer.needs.place``: the one formatter, and the one rule for who may see
+    # the street (the need's managers, its centre's staff, an accepted volunteer).
     address: Mapped[str | None] = mapped_column(String(200))
     postcode: Mapped[str] = mapped_column(String(4), index=True)
     town: Mapped[str] = mapped_column(String(80))

@@ -17,6 +17,7 @@ from volunteer.needs import manage, services, signup
 from volunteer.needs.eligibility import reasons_not_eligible
 from volunteer.needs.forms import NeedForm, SearchForm
 from volunteer.needs.models import NeedStatus
+from volunteer.needs.place import centre_line
 from volunteer.urls import page_number
 
 bp = Blueprint("needs", __name__)
@@ -184,7 +185,7 @@ def _need_form(form: NeedForm, user) -> NeedForm:  # type: ignore[no-untyped-def
     form.organisation_id.choices = [(o.id, o.name) for o in manage.manageable_organisations(user)]
     form.activity_type_id.choices = [(a.id, a.name(locale)) for a in catalogue.activity_types()]
     form.centre_id.choices = [(0, _("Another place (write the postcode)"))] + [
-        (c.id, f"{c.name}, {c.town}") for c in catalogue.centres()
+        (c.id, centre_line(c)) for c in catalogue.centres()
     ]
     form.local_area_id.choices = [(0, _("Not given"))] + [
         (a.id, a.name) for a in catalogue.local_areas()

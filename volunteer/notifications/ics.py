@@ -13,8 +13,8 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from volunteer.centres.models import Visit, VisitState
-from volunteer.jobs.common import place_of
 from volunteer.needs.models import OccurrenceStatus
+from volunteer.needs.place import AddressAccess, address_access
 
 PRODID = "-//Samskab//Hedensted Kommune//DA"
 
@@ -24,9 +24,10 @@ def visit_uid(visit: Visit) -> str:
     return f"visit-{visit.id}@samskab"
 
 
-def visit_event(visit: Visit, now: datetime) -> Event:
+def visit_event(visit: Visit, now: datetime, access: AddressAccess | None = None) -> Event:
     """The event for ``visit``, times in UTC; cancelled visits (or occurrences) carry
-    STATUS:CANCELLED so subscribed calendars remove them."""
+    STATUS:CANCELLED so subscribed calendars remove them. LOCATION is the place line as the
+    volunteer may see it (``access``, looked up when not given): exact while they are accepted."""
     occurrence = visit.occurrence
     need = occurrence.need
     cancelled = (
@@ -43,7 +44,8 @@ def visit_event(visit: Visit, now: datetime) -> Event:
     event.add("dtstart", occurrence.starts_at)
     event.add("dtend", occurrence.ends_at)
     event.add("summary", need.title)
-    event.add("location", place_of(need))
+    access = access if access is not None else address_access(visit.volunteer)
+    event.add("location", access.place(need))
     event.add("url", f"{site_url}/opgaver/{need.id}")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
@@ -63,6 +65,6 @@ def calendar(events: Iterable[Event], *, name: str | None = None) -> Calendar:
     return cal
 
 
-def visit_calendar(visit: Visit, now: datetime) -> str:
+def visit_calendar(visit: Visit, now: datetime, access: AddressAccess | None = None) -> str:
     """A one-event calendar for ``visit``, as an email attachment."""
-    return calendar([visit_event(visit, now)]).to_ical().decode()
+    return calendar([visit_event(visit, now, access)]).to_ical().decode()

@@ -18,6 +18,7 @@ from volunteer.auth.models import User
 from volunteer.centres.models import Visit
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence
+from volunteer.needs.place import address_access
 from volunteer.notifications import ics
 from volunteer.volunteers.models import VolunteerProfile, new_calendar_token
 
@@ -69,4 +70,6 @@ def feed(token: str, now: datetime) -> bytes:
         .options(joinedload(Visit.occurrence).joinedload(Occurrence.need).joinedload(Need.centre))
         .order_by(Occurrence.starts_at)
     )
-    return ics.calendar((ics.visit_event(visit, now) for visit in visits), name="Samskab").to_ical()
+    access = address_access(profile.user)
+    events = (ics.visit_event(visit, now, access) for visit in visits)
+    return ics.calendar(events, name="Samskab").to_ical()

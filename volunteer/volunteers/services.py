@@ -352,18 +352,6 @@ def visits_page(user: User, now: datetime) -> Overview:
     return overview(user, now, limit=200)
 
 
-def accepted_need_ids(user: User) -> set[int]:
-    """Needs the volunteer is accepted on: only there may they see the exact address."""
-    return set(
-        db.session.scalars(
-            select(Assignment.need_id).where(
-                Assignment.volunteer_id == user.id,
-                Assignment.state == AssignmentState.ACCEPTED,
-            )
-        )
-    )
-
-
 def own_assignment(user: User, assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.volunteer_id != user.id:

@@ -228,7 +228,6 @@ def visits() -> str:
     return render_template(
         "volunteers/visits.html",
         overview=services.visits_page(current_user, utcnow()),
-        accepted_needs=services.accepted_need_ids(current_user),
     )
 
 
