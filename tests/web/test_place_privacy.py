@@ -16,11 +16,12 @@ import pytest
 from icalendar import Calendar
 from markupsafe import escape
 from sqlalchemy import select
-from volunteer_factories import assignment, coordinator, login, member
 
-import factories
+from support import factories
+from support.auth import log_in
+from support.factories import assignment, coordinator, member
 from volunteer.clock import local_today
-from volunteer.coordination.matching import approve
+from volunteer.coordination.proposals import approve
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.jobs.visits import visit_reminders
@@ -104,7 +105,7 @@ def test_every_surface_shows_the_formatters_line_and_the_street_only_once_accept
     invitation = _mail(karen, "invitation:%")
     assert approximate in invitation.body_text.splitlines()
     assert STREET not in invitation.body_text and STREET not in (invitation.body_html or "")
-    login(client, karen)
+    log_in(client, karen)
     page = _page(client, need_page)
     assert "Ja, jeg tager den" in page
     assert _where(page) == approximate and STREET not in page
@@ -145,24 +146,24 @@ def test_every_surface_shows_the_formatters_line_and_the_street_only_once_accept
 
     # Staff: the need's coordinator sees the street; another organisation's does not.
     client.post("/konto/log-ud")
-    login(client, world["boss"])
+    log_in(client, world["boss"])
     assert _where(_page(client, need_page)) == str(escape(exact))
     client.post("/konto/log-ud")
-    login(client, world["stranger"])
+    log_in(client, world["stranger"])
     assert _where(_page(client, need_page)) == approximate
     client.post("/konto/log-ud")
 
     # Ole waits; Karen leaves. Her cancelled visits lose the street in the calendar, and Ole's
     # offer of the freed place (mail) is approximate until he has said yes.
     ole = world["ole"]
-    login(client, ole)
+    log_in(client, ole)
     client.post(f"/opgaver/{need.id}/tilmeld")
     client.post("/konto/log-ud")
     db.session.expire_all()
     assert db.session.scalar(select(Assignment.state).where(Assignment.volunteer_id == ole.id)) == (
         AssignmentState.WAITLISTED
     )
-    login(client, karen)
+    log_in(client, karen)
     assert client.post(f"/min-side/aftaler/{proposal.id}/meld-fra").status_code == 302
     db.session.expire_all()
     assert _where(_page(client, need_page)) == approximate

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import select
 
-from volunteer.admin.models import Centre
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import Centre
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need
