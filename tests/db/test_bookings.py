@@ -5,12 +5,15 @@ Each test here reproduces a defect of issue #11 through the service a page calls
 
 from __future__ import annotations
 
+import re
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+import volunteer
 from support import factories
 from volunteer import bookings
 from volunteer.auth.models import User
@@ -27,6 +30,7 @@ from volunteer.models import (
     Role,
     Schedule,
     Visit,
+    VisitState,
 )
 from volunteer.needs import manage, signup
 from volunteer.needs.eligibility import suggestions
@@ -588,3 +592,40 @@ def test_two_volunteers_signing_up_at_once_do_not_wait_for_each_other(pg_world, 
     )
     assert outcomes == ["accepted", "accepted"]
     assert _accepted_of(ids[0]) == [ids[2]] and _accepted_of(ids[1]) == [ids[3]]
+
+
+# The visit state machine: one table, one cancel.
+
+
+def test_the_visit_state_table_refuses_what_it_does_not_list(app):
+    org = factories.organisation()
+    need = factories.need(org, factories.activity_type())
+    person = factories.user()
+    starts = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)
+    occ = factories.occurrence(need, starts)
+    visit = factories.visit(occ, person)
+    before, during = starts - timedelta(hours=1), starts + timedelta(minutes=5)
+
+    assert bookings.cancellable(visit, before) and not bookings.cancellable(visit, during)
+    with pytest.raises(bookings.ForbiddenVisitMove):
+        bookings.cancel(visit, during)  # it has started: only the centre records it now
+    assert visit.state == VisitState.SCHEDULED
+
+    assert bookings.move_visit(visit, VisitState.CONFIRMED) == VisitState.SCHEDULED
+    with pytest.raises(bookings.ForbiddenVisitMove):
+        bookings.move_visit(visit, VisitState.SCHEDULED)  # a record is never undone to booked
+    with pytest.raises(bookings.ForbiddenVisitMove):
+        bookings.cancel(visit, before)  # a volunteer cannot cancel what the centre confirmed
+    assert bookings.move_visit(visit, VisitState.NO_SHOW) == VisitState.CONFIRMED  # corrected
+
+
+def test_only_the_visit_state_machine_writes_a_visits_state():
+    """Volunteer cancel, away period, withdrawal, closing a need, deleting an account and the
+    centre's record all go through ``bookings.visits``; no other module assigns the state."""
+    root = Path(volunteer.__file__).parent
+    writers = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"\bvisit\.state\s*=[^=]|\.state\s*=\s*VisitState\.", path.read_text())
+    ]
+    assert writers == ["bookings/visits.py"]

@@ -9,7 +9,8 @@ need's open/filled status right. Pages, digests and reports read free places fro
 - ``locks``   the need's and the volunteer's locks, and the order to take them in
 - ``places``  held and free places, the need's open/filled status
 - ``clashes`` time clashes and weekly capacity ("Højst hvor mange aktiviteter om ugen?")
-- ``states``  ``start()`` and ``move()``: the state machine
+- ``states``  ``start()`` and ``move()``: the assignment state machine
+- ``visits``  ``move_visit()`` and ``cancel()``: the visit state machine
 """
 
 from volunteer.bookings.clashes import (
@@ -45,8 +46,22 @@ from volunteer.bookings.states import (
     move,
     start,
 )
+from volunteer.bookings.visits import (
+    VISIT_MOVES,
+    ForbiddenVisitMove,
+    booked_ahead,
+    cancel,
+    cancellable,
+    move_visit,
+)
 
 __all__ = [
+    "VISIT_MOVES",
+    "ForbiddenVisitMove",
+    "booked_ahead",
+    "cancel",
+    "cancellable",
+    "move_visit",
     "COMMITTED_STATES",
     "HELD_STATES",
     "PROPOSING_STATES",

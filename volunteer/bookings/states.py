@@ -22,6 +22,7 @@ from volunteer.bookings.places import (
     held_count,
     refresh_status,
 )
+from volunteer.bookings.visits import booked_ahead, cancel
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import TRANSITIONS, Assignment, AssignmentState
 from volunteer.extensions import db
@@ -181,18 +182,7 @@ def _create_visits(assignment: Assignment, now: datetime) -> None:
 
 
 def _cancel_future_visits(assignment: Assignment, now: datetime) -> list[Visit]:
-    visits = list(
-        db.session.scalars(
-            select(Visit)
-            .join(Visit.occurrence)
-            .where(
-                Visit.volunteer_id == assignment.volunteer_id,
-                Occurrence.need_id == assignment.need_id,
-                Visit.state == VisitState.SCHEDULED,
-                Occurrence.starts_at > now,
-            )
-        )
-    )
+    visits = booked_ahead(now, volunteer_id=assignment.volunteer_id, need_id=assignment.need_id)
     for visit in visits:
-        visit.state = VisitState.CANCELLED
+        cancel(visit, now)
     return visits

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
-from volunteer import audit
+from volunteer import audit, bookings
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType, Centre
 from volunteer.centres.models import Visit, VisitState
@@ -178,8 +178,7 @@ def record_visit(
         return Recorded(visit, changed=False)
     if state != VisitState.CANCELLED and now < visit.occurrence.starts_at:
         raise TooEarly
-    previous = visit.state
-    visit.state = state
+    previous = bookings.move_visit(visit, state)
     if state == VisitState.CONFIRMED:
         visit.hours = hours if hours is not None else default_hours(visit)
     else:

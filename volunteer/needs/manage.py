@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 from volunteer import audit, bookings, geo
 from volunteer.auth.models import User
 from volunteer.catalogue.models import ActivityType, Centre, Organisation
-from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
@@ -224,14 +223,8 @@ def close_need(user: User, need: Need, now: datetime) -> int:
     cancelled = 0
     for occurrence in future:
         occurrence.status = OccurrenceStatus.CANCELLED
-    visits = db.session.scalars(
-        select(Visit).where(
-            Visit.occurrence_id.in_([o.id for o in future]), Visit.state == VisitState.SCHEDULED
-        )
-    ).all()
-    for visit in visits:
-        visit.state = VisitState.CANCELLED
-        visit.cancel_reason = "need closed"
+    for visit in bookings.booked_ahead(now, occurrence_ids=[o.id for o in future]):
+        bookings.cancel(visit, now, reason="need closed")
         cancelled += 1
     assignments = db.session.scalars(
         select(Assignment).where(

@@ -16,14 +16,10 @@ from werkzeug.security import check_password_hash
 
 from volunteer import audit, bookings
 from volunteer.auth.models import User, new_session_token
-from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import Assignment
-from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
-from volunteer.needs.models import Occurrence
 from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage
-from volunteer.notifications.services import enqueue
 from volunteer.volunteers import services
 
 DELETED_NAME = "Slettet bruger"  # stored, not shown through gettext: it is data, like a name
@@ -129,27 +125,9 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     for assignment in assignments:
         for visit in services.end_assignment(assignment, now, volunteer_name=None):
             withdrawn_visits.add(visit.id)
-    future_visits = db.session.scalars(
-        select(Visit)
-        .join(Visit.occurrence)
-        .where(
-            Visit.volunteer_id == user.id,
-            Visit.state == VisitState.SCHEDULED,
-            Occurrence.starts_at > now,
-        )
-    ).all()
+    future_visits = bookings.booked_ahead(now, volunteer_id=user.id)
     for visit in future_visits:
-        visit.state = VisitState.CANCELLED
-        for coordinator in coordinators_of(visit.occurrence.need.organisation_id):
-            enqueue(
-                f"visit-cancelled:{visit.id}:{coordinator.id}",
-                coordinator,
-                "volunteer_visit_cancelled",
-                need=visit.occurrence.need,
-                visit=visit,
-                volunteer_name=None,
-                reason=None,
-            )
+        bookings.cancel(visit, now, tell_coordinators=True)
     db.session.flush()
 
     db.session.execute(

@@ -413,21 +413,9 @@ def withdraw(user: User, assignment_id: int, now: datetime) -> Assignment:
 
 def _cancel_visit(user: User, visit: Visit, reason: str, now: datetime) -> None:
     """Cancel one of the user's scheduled future visits and tell the need's coordinators."""
-    if visit.state != VisitState.SCHEDULED or visit.occurrence.starts_at <= now:
+    if not bookings.cancellable(visit, now):
         raise NotAllowed(visit.state)
-    visit.state = VisitState.CANCELLED
-    visit.cancel_reason = reason
-    need = visit.occurrence.need
-    for coordinator in coordinators_of(need.organisation_id):
-        enqueue(
-            f"visit-cancelled:{visit.id}:{coordinator.id}",
-            coordinator,
-            "volunteer_visit_cancelled",
-            need=need,
-            visit=visit,
-            volunteer_name=user.name,
-            reason=reason,
-        )
+    bookings.cancel(visit, now, reason=reason, tell_coordinators=True, volunteer_name=user.name)
     audit.record("visit.cancelled", "visit", visit.id, actor_id=user.id)
 
 
