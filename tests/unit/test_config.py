@@ -72,9 +72,9 @@ def test_a_number_that_is_none_names_its_variable(variable, value):
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("samskab.db", "is not a database URL"),
-        ("mongodb://u:secret@h/db", "does not know ('mongodb')"),
-        ("mysql://u:secret@h/db", "needs the Python package"),
+        ("nonsense", "is not a database URL"),
+        ("mongodb://u@h/db", "does not know ('mongodb')"),
+        ("mysql://u@h/db", "needs the Python package"),
     ],
 )
 def test_an_unusable_database_url_is_refused_without_repeating_it(url, says, tmp_path):
@@ -83,7 +83,7 @@ def test_an_unusable_database_url_is_refused_without_repeating_it(url, says, tmp
     )
     with pytest.raises(ConfigError, match="SAMSKAB_DATABASE_URL") as refused:
         finalise(settings, tmp_path)
-    assert says in str(refused.value) and "secret" not in str(refused.value)
+    assert says in str(refused.value) and url not in str(refused.value)
 
 
 def test_a_configuration_error_reads_as_one_line():
