@@ -7,7 +7,7 @@ PORT ?= 5000
 export SAMSKAB_ENV ?= development
 export FLASK_APP := app
 
-.PHONY: run test lint fmt translations messages bench db seed clean
+.PHONY: install run test lint fmt translations messages bench db seed clean
 
 $(BIN)/activate: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -17,7 +17,17 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $(BIN)/activate
 
-install: $(BIN)/activate
+## Flask's CLI reads .flaskenv (python-dotenv), so `.venv/bin/flask --app app …` typed in a plain
+## shell runs in development as `make` does. gunicorn never reads it: a server started without
+## SAMSKAB_ENV still runs as production and refuses to start without SAMSKAB_SECRET_KEY.
+## Written once; your own edits stay (it is git-ignored).
+.flaskenv:
+	@printf '%s\n' '# Written by make for local development (git-ignored; edit freely).' \
+		'# Flask'"'"'s CLI reads it; gunicorn does not, so production still needs its settings.' \
+		'FLASK_APP=app' 'SAMSKAB_ENV=development' > $@
+	@echo "Wrote .flaskenv (FLASK_APP=app, SAMSKAB_ENV=development) for the flask commands."
+
+install: $(BIN)/activate .flaskenv
 
 translations: install
 	$(BIN)/pybabel compile --statistics -d volunteer/translations

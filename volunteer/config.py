@@ -11,13 +11,28 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("production", "development", "testing")
 
 
+# The exit status of a process that refused its configuration. 4 is what gunicorn's arbiter reads
+# as "App failed to load": it stops, instead of restarting the failed workers for ever.
+EXIT_CONFIG_ERROR = 4
+
+
 class ConfigError(RuntimeError):
-    """The configuration is unsafe or incomplete; the app refuses to start."""
+    """The configuration is unsafe or incomplete; the app refuses to start.
+
+    The message names the variable to set. ``app.py`` (the entry point of ``flask --app app`` and
+    gunicorn) prints it as one line on stderr and exits with ``EXIT_CONFIG_ERROR``.
+    """
+
+    def one_line(self) -> str:
+        return "Samskab cannot start: " + " ".join(str(self).split())
 
 
 DEFAULTS: dict[str, Any] = {
@@ -118,14 +133,24 @@ def _coerce(key: str, value: str) -> Any:
 def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
     """The settings given by ``SAMSKAB_*`` environment variables."""
     environ = os.environ if environ is None else environ
-    return {key: _coerce(key, environ[var]) for var, key in ENV_VARS.items() if var in environ}
+    settings = {}
+    for var, key in ENV_VARS.items():
+        if var in environ:
+            try:
+                settings[key] = _coerce(key, environ[var])
+            except ValueError:
+                what = "a whole number"
+                if key == "VISIT_REMINDER_HOURS":
+                    what = "whole hours, comma-separated (e.g. 24,2)"
+                raise ConfigError(f"{var} must be {what}, not {environ[var]!r}.") from None
+    return settings
 
 
 def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     """Fill derived values and refuse unsafe combinations. Returns the final settings."""
     env = config["SAMSKAB_ENV"]
     if env not in ENVIRONMENTS:
-        raise ConfigError(f"SAMSKAB_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        raise ConfigError(f"SAMSKAB_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
     production = env == "production"
     if production and config.get("DEBUG"):
         raise ConfigError(
@@ -134,13 +159,16 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(
-                "SAMSKAB_SECRET_KEY is not set. Production needs a long random secret, e.g. "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+                "SAMSKAB_SECRET_KEY is not set, and SAMSKAB_ENV is production (the default). "
+                "Production needs a long random secret, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'. For a local run "
+                "set SAMSKAB_ENV=development (`make` writes it to .flaskenv, which flask reads)."
             )
         config["SECRET_KEY"] = _instance_secret(instance_path)
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'samskab.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    _check_database_url(config["SQLALCHEMY_DATABASE_URI"])
     config.setdefault("SESSION_COOKIE_SECURE", production)
     config.setdefault("REMEMBER_COOKIE_SECURE", production)
     config["TESTING"] = config.get("TESTING", env == "testing")
@@ -153,6 +181,30 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse a URL SQLAlchemy cannot parse or has no dialect for (the message never repeats the
+    URL: it may hold a password)."""
+    example = "e.g. postgresql+psycopg://user@host:5432/samskab or sqlite:///path/to/samskab.db"
+    try:
+        dialect = make_url(url).get_dialect()
+    except NoSuchModuleError:  # (a subclass of ArgumentError)
+        scheme = url.partition(":")[0]
+        raise ConfigError(
+            f"SAMSKAB_DATABASE_URL names a database SQLAlchemy does not know ({scheme!r}); "
+            f"use SQLite or PostgreSQL ({example})."
+        ) from None
+    except ArgumentError:
+        raise ConfigError(f"SAMSKAB_DATABASE_URL is not a database URL ({example}).") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as missing:
+        raise ConfigError(
+            f"SAMSKAB_DATABASE_URL needs the Python package {missing.name or dialect.driver!r}, "
+            "which is not installed; Samskab runs on SQLite or PostgreSQL (pip install "
+            "'.[postgres]')."
+        ) from None
 
 
 def _instance_secret(instance_path: Path) -> str:

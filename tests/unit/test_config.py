@@ -56,6 +56,45 @@ def test_environment_variables_are_read():
 
 
 @pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SAMSKAB_PROXY_HOPS", "one"),
+        ("SAMSKAB_SMTP_PORT", "25a"),
+        ("SAMSKAB_VISIT_REMINDER_HOURS", "24,x"),
+    ],
+)
+def test_a_number_that_is_none_names_its_variable(variable, value):
+    with pytest.raises(ConfigError, match=variable) as refused:
+        from_environment({variable: value})
+    assert repr(value) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("nonsense", "is not a database URL"),
+        ("mongodb://u@h/db", "does not know ('mongodb')"),
+        ("mysql://u@h/db", "needs the Python package"),
+    ],
+)
+def test_an_unusable_database_url_is_refused_without_repeating_it(url, says, tmp_path):
+    settings = dict(
+        DEFAULTS, SAMSKAB_ENV="development", SECRET_KEY="k", SQLALCHEMY_DATABASE_URI=url
+    )
+    with pytest.raises(ConfigError, match="SAMSKAB_DATABASE_URL") as refused:
+        finalise(settings, tmp_path)
+    assert says in str(refused.value) and url not in str(refused.value)
+
+
+def test_a_configuration_error_reads_as_one_line():
+    error = ConfigError("SAMSKAB_ENV must be one of\n production,   development.")
+    assert (
+        error.one_line()
+        == "Samskab cannot start: SAMSKAB_ENV must be one of production, development."
+    )
+
+
+@pytest.mark.parametrize(
     "url",
     ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"],
 )
