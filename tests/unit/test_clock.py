@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
+import volunteer
 from volunteer.clock import local_day_bounds, local_now, local_to_utc, local_today, to_local
 
 # 00:30 in Copenhagen on an ordinary winter day, the spring-forward day and the fall-back day.
@@ -43,3 +46,20 @@ def test_wall_clock_to_utc_follows_summer_time():
     assert local_to_utc(date(2026, 3, 29), time(1, 30)) == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     assert local_to_utc(date(2026, 3, 29), time(3, 30)) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     assert local_to_utc(date(2026, 10, 25), time(17)) == datetime(2026, 10, 25, 16, tzinfo=UTC)
+
+
+def test_today_is_written_once():
+    """Every "today" in the app is ``clock.local_today(now)``: no module takes the date of
+    ``to_local(now)``, the UTC date or the machine's own clock."""
+    root = Path(volunteer.__file__).parent
+    pattern = re.compile(
+        r"to_local\(now\)\.date\(\)|date\.today\(\)|datetime\.now\(\)|utcnow\(\)\.date\(\)"
+    )
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "clock.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

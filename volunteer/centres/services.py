@@ -32,7 +32,7 @@ from volunteer import audit, bookings
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType, Centre
 from volunteer.centres.models import Visit, VisitState
-from volunteer.clock import local_to_utc, to_local
+from volunteer.clock import local_to_utc, local_today, to_local
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
@@ -113,7 +113,7 @@ def _visits_query(centre_ids: list[int]):  # type: ignore[no-untyped-def]
 def staff_overview(user: User, now: datetime) -> StaffOverview:
     """Visits at the user's centres: today, the other days of this ISO week (Monday–Sunday,
     local time) and scheduled visits from the last two weeks that nobody has recorded yet."""
-    today = to_local(now).date()
+    today = local_today(now)
     monday = today - timedelta(days=today.weekday())
     since = min(monday, today - timedelta(days=UNRECORDED_DAYS))
     centre_ids = _centre_ids(user)
@@ -292,7 +292,7 @@ def ask_for_help(user: User, request: HelpRequest, now: datetime) -> Need:
         raise HelpRequestError("activity_type_id")
     if request.end_time <= request.start_time:
         raise HelpRequestError("end_time")
-    today = to_local(now).date()
+    today = local_today(now)
     text = request.text.strip()
     need = Need(
         organisation_id=centre.organisation_id,

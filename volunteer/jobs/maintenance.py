@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 
 from volunteer.auth.models import Role, User
-from volunteer.clock import to_local
+from volunteer.clock import local_today
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence
 from volunteer.needs.services import refresh_next_dates, sync_occurrences
@@ -22,7 +22,7 @@ log = logging.getLogger("samskab.jobs")
 def occurrence_horizon(app: Flask, now: datetime) -> dict[str, int]:
     """Keep every open or filled need's occurrences generated up to the horizon
     (``sync_occurrences``), one transaction per need."""
-    today = to_local(now).date()
+    today = local_today(now)
     before = db.session.scalar(select(func.count()).select_from(Occurrence)) or 0
     need_ids = db.session.scalars(
         select(Need.id).where(Need.status.in_((NeedStatus.OPEN, NeedStatus.FILLED)))

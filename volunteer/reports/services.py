@@ -34,7 +34,7 @@ from volunteer import audit, bookings
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
-from volunteer.clock import to_local
+from volunteer.clock import local_today, to_local
 from volunteer.coordination.models import Assignment
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
@@ -312,7 +312,7 @@ def report_for(
 
 def waiting_needs(scope: Scope, now: datetime) -> list[WaitingNeed]:
     """Open needs with free places, longest waiting first."""
-    today = to_local(now).date()
+    today = local_today(now)
     rows = db.session.execute(
         select(Need, bookings.free_sql())
         .where(_in_scope(scope), Need.status == NeedStatus.OPEN, bookings.free_sql() > 0)

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
-from volunteer.clock import to_local
+from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.reports import charts, exports, services
 from volunteer.reports.forms import ReportFilterForm, StatusForm
@@ -48,7 +48,7 @@ def _report(form: ReportFilterForm) -> services.Report:
     return services.report_for(
         current_user,
         form.organisation.data or None,
-        form.period(to_local(now).date()),
+        form.period(local_today(now)),
         now,
         str(current_user.locale),
         none_label=_("No local area"),
@@ -148,7 +148,7 @@ def status() -> str:
     _organisation_choices(form)
     form.validate()
     now = utcnow()
-    year, number, period = form.quarter(previous_quarter(to_local(now).date()))
+    year, number, period = form.quarter(previous_quarter(local_today(now)))
     report = services.report_for(
         current_user,
         form.organisation.data or None,
@@ -164,5 +164,5 @@ def status() -> str:
         year=year,
         number=number,
         charts=_rendered(_charts(report, "s")),
-        today=to_local(now).date(),
+        today=local_today(now),
     )
