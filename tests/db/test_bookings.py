@@ -391,6 +391,23 @@ def test_matching_proposes_nobody_for_a_finished_need(world):
     assert db.session.scalar(select(Assignment).where(Assignment.need_id == need.id)) is None
 
 
+def test_reports_and_the_digest_leave_out_a_finished_need_with_a_free_place(world, app):
+    """Found by the booking machine: a one-off need that has ended stayed "waiting for
+    volunteers" with its free place in the committee report and the coordinators' digest."""
+    finished = _finished_once(world, title="Udflugt i morges")
+    ahead = _need(world, title="Bakkegården")
+    assert bookings.free_places(finished) == 2
+    assert [w.need.id for w in waiting_needs(Scope(None), NOW)] == [ahead.id]
+    coordinator_digest(app, NOW)
+    (digest,) = db.session.scalars(
+        select(OutboxMessage.body_text).where(
+            OutboxMessage.dedup_key.startswith("coordinator-digest:")
+        )
+    ).all()
+    assert "Bakkegården" in digest
+    assert "Udflugt i morges" not in digest
+
+
 def test_a_finished_need_cannot_be_published(world):
     need = _finished_once(world, status=NeedStatus.DRAFT)
     with pytest.raises(manage.NeedError) as caught:

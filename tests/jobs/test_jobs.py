@@ -22,6 +22,7 @@ from volunteer.models import (
     User,
     VisitState,
 )
+from volunteer.needs.services import sync_occurrences
 
 NOW = utc("2026-11-27T08:00:00+00:00")
 
@@ -99,9 +100,10 @@ def test_coordinator_digest_weekly(app):
     coordinator = factories.user(Role.COORDINATOR)
     coordinator.organisations.append(org)
     need = factories.need(org, factories.activity_type(), title="Gåtur", slots=3)
+    monday = utc("2026-11-30T06:30:00+00:00")
+    sync_occurrences(need, monday.date())  # open with dates ahead: the digest lists it
     db.session.commit()
     visit(date(2026, 11, 26), time(10), need=need, state=VisitState.NO_SHOW)
-    monday = utc("2026-11-30T06:30:00+00:00")
     assert coordinator_digest(app, monday)["messages"] == 1
     assert coordinator_digest(app, monday + timedelta(hours=1))["messages"] == 0
     (message,) = db.session.scalars(select(OutboxMessage)).all()

@@ -39,6 +39,7 @@ from volunteer.audit import AuditEvent
 from volunteer.clock import local_to_utc
 from volunteer.extensions import db
 from volunteer.models import LocalArea, NeedStatus, Role, VisitState
+from volunteer.needs.services import next_start
 from volunteer.reports import services
 from volunteer.reports.charts import Chart, bar_chart, line_chart
 from volunteer.reports.periods import Period, add_months, last_months, previous_quarter
@@ -96,6 +97,12 @@ def data(app):
         "v8": add(n1, q, _at(date(2025, 12, 31), 23, 30), VisitState.CONFIRMED, 1),
         "v9": add(n1, q, _at(date(2027, 1, 1), 0, 30), VisitState.CONFIRMED, 4),
     }
+    # Both are still open with a date ahead, so they wait for volunteers in the report (far
+    # ahead: the export pages run on the real clock).
+    for need in (n1, n2):
+        occurrence(need, _at(date(2099, 1, 7), 16))
+        need.next_starts_at = next_start(need.id, NOW)
+    db.session.commit()
     gdpr.delete_account(p, factories.PASSWORD, NOW)
     return {
         "org": org,

@@ -16,7 +16,7 @@ from volunteer.centres.models import Visit, VisitState
 from volunteer.centres.services import action_link
 from volunteer.clock import local_day_bounds, local_to_utc
 from volunteer.extensions import db
-from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
+from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.notifications.services import already_enqueued, enqueue
 
@@ -80,8 +80,9 @@ def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
 
 def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
     """Monday morning, one email per coordinator and ISO week: open needs of their
-    organisations with free slots, last week's no-shows, and how many outbox messages failed.
-    Nothing is sent when there is nothing to report."""
+    organisations with a date ahead and free slots (``bookings.bookable_sql``), last week's
+    no-shows, and how many outbox messages failed. Nothing is sent when there is nothing to
+    report."""
     today, _, _ = local_day_bounds(now)
     monday = today - timedelta(days=today.weekday())
     last_week = (local_to_utc(monday - timedelta(days=7), time(0)), local_to_utc(monday, time(0)))
@@ -107,7 +108,7 @@ def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
             select(Need, bookings.free_sql())
             .where(
                 Need.organisation_id.in_(organisation_ids),
-                Need.status == NeedStatus.OPEN,
+                bookings.bookable_sql(now),
                 bookings.free_sql() > 0,
             )
             .order_by(Need.first_date, Need.id)

@@ -38,7 +38,7 @@ from volunteer.clock import local_today, to_local
 from volunteer.coordination.models import Assignment
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
-from volunteer.needs.models import Need, NeedStatus, Occurrence
+from volunteer.needs.models import Need, Occurrence
 from volunteer.reports.periods import Period, bucket, month_label
 from volunteer.volunteers.models import (
     VolunteerProfile,
@@ -311,11 +311,12 @@ def report_for(
 
 
 def waiting_needs(scope: Scope, now: datetime) -> list[WaitingNeed]:
-    """Open needs with free places, longest waiting first."""
+    """Needs volunteers can still take (open, a date ahead: ``bookings.bookable_sql``) with
+    free places, longest waiting first. A finished one-off need is no longer waiting."""
     today = local_today(now)
     rows = db.session.execute(
         select(Need, bookings.free_sql())
-        .where(_in_scope(scope), Need.status == NeedStatus.OPEN, bookings.free_sql() > 0)
+        .where(_in_scope(scope), bookings.bookable_sql(now), bookings.free_sql() > 0)
         .order_by(Need.opened_at, Need.id)
     ).all()
     return [
