@@ -45,7 +45,7 @@ from sqlalchemy import func, select
 from support import factories
 from volunteer import bookings
 from volunteer.clock import local_today
-from volunteer.coordination import runs
+from volunteer.coordination import proposals, runs
 from volunteer.coordination.models import TRANSITIONS
 from volunteer.extensions import db
 from volunteer.jobs.digests import coordinator_digest
