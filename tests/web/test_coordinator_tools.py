@@ -276,3 +276,13 @@ def test_names_on_a_needs_page_link_to_the_volunteer_and_show_the_phone(client, 
     assert f'<a href="/koordinator/frivillige/{people["ane"].id}">Ane Ærbødig</a>' in page
     assert '(tlf. <a href="tel:+4521436587">+45 21 43 65 87</a>)' in page
     assert f'<a href="/koordinator/frivillige/{people["bo"].id}">Bo Østergaard</a>' in page
+
+
+def test_a_search_runs_a_fixed_number_of_queries(client, auth, people):
+    auth(coordinator(people["mine"]))
+    url = "/koordinator/frivillige?q=nummer"
+    member(people["mine"], name="Tove Nummer")
+    few = count_queries(client, url)
+    for n in range(10):
+        member(people["mine"], name=f"Tage Nummer {n}")
+    assert count_queries(client, url) == few

@@ -3,6 +3,10 @@
 A coordinator sees only the volunteers who let one of the coordinator's organisations contact
 them; admins see everyone. Any other volunteer is NotFound, so ids cannot be probed. Every view
 of a volunteer's profile is audited, as is every child-certificate record.
+
+The list can be searched (name, email, phone, postcode, town, activity of interest) without
+regard to case, æøå included, on SQLite and PostgreSQL alike (``volunteer.db.unicode_lower``);
+a volunteer's page adds what they do now and have done for the viewer's organisations.
 """
 
 from __future__ import annotations
