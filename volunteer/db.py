@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic can find and alter constraints on every backend.
@@ -78,3 +80,27 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function("samskab_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class unicode_lower(GenericFunction[str]):  # noqa: N801 (SQL function names are lower case)
+    """``lower()`` that folds æøå too: SQLite's own ``lower`` knows only ASCII, so there it
+    is a Python function registered on every connection; PostgreSQL's ``lower`` is used as is.
+    For case-insensitive searches that must find "Ærø" by "ærø" on both backends."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _unicode_lower_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _unicode_lower_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"samskab_lower({compiler.process(element.clauses, **kw)})"

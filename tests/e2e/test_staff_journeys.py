@@ -340,3 +340,73 @@ def test_volunteer_downloads_their_data_deletes_the_account_and_cannot_log_in_ag
         gone = db.session.get(User, user_id)
         assert gone.deleted_at is not None and gone.email != email and gone.name != name
         assert db.session.scalar(select(User).where(User.email == email)) is None
+
+
+# 4. Coordinator: from the front page, through the main menu, to a volunteer and the matching
+
+
+def test_coordinator_finds_a_volunteer_by_name_and_the_matching_from_the_main_menu(page, mail_site):
+    base = mail_site.url
+    with mail_site.app.app_context():
+        person = factories.user(
+            postcode="7130",
+            email="aase.oebro@example.org",
+            name="Åse Øbro",
+            phone="+45 26 11 22 33",
+        )
+        person.profile.organisations = [_one(Organisation, name="Hedensted Kommune")]
+        db.session.commit()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Log ind").first.click()
+    page.wait_for_url(re.compile(r"/konto/log-ind"))
+    page.get_by_label("E-mail").fill(COORDINATOR)
+    page.get_by_label("Adgangskode").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Log ind").last.click()
+    page.wait_for_url(lambda url: "/konto/log-ind" not in url)
+
+    menu = page.get_by_role("navigation", name="Hovedmenu")
+
+    def no_sideways_scroll() -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (page.url, width)
+
+    # The start page says what needs attention, and every tool is in the menu at 390 px.
+    menu.get_by_role("link", name="Start").click()
+    page.wait_for_url(f"{base}/koordinator/")
+    assert menu.get_by_role("link", name="Start").get_attribute("aria-current") == "page"
+    assert page.get_by_role("heading", name="Det kræver din opmærksomhed").is_visible()
+    for label in ("Opgaver", "Matchning", "Frivillige", "Rapporter", "Udbakke"):
+        assert menu.get_by_role("link", name=label, exact=True).is_visible(), label
+    no_sideways_scroll()
+    assert_accessible(page)
+
+    # The volunteers, searched by name (in lower case, without the capitals' æøå).
+    menu.get_by_role("link", name="Frivillige", exact=True).click()
+    page.wait_for_url(f"{base}/koordinator/frivillige")
+    assert_accessible(page)
+    page.get_by_label("Søg").fill("åse øbro")
+    page.get_by_role("button", name="Vis").click()
+    page.wait_for_url(re.compile(r"/koordinator/frivillige\?.*q="))
+    assert page.get_by_role("status").inner_text() == "1 frivillig"
+    no_sideways_scroll()
+    assert_accessible(page)
+    page.get_by_role("link", name="Åse Øbro").click()
+    page.wait_for_url(re.compile(r"/koordinator/frivillige/\d+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Åse Øbro"
+    assert page.get_by_role("link", name="+45 26 11 22 33").is_visible()
+    assert page.get_by_role("heading", name="Aktiviteter nu").is_visible()
+    assert (
+        menu.get_by_role("link", name="Frivillige", exact=True).get_attribute("aria-current")
+        == "true"
+    )
+    assert_accessible(page)
+
+    # The matching, from the menu.
+    menu.get_by_role("link", name="Matchning").click()
+    page.wait_for_url(f"{base}/koordinator/matchning")
+    assert page.get_by_role("button", name="Kør matchning").is_visible()
+    no_sideways_scroll()
+    assert_accessible(page)

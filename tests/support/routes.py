@@ -181,6 +181,7 @@ def routes(w):
         "volunteers.export_html": ("get", "/min-side/mine-data/vis", SIGNED_IN),
         "volunteers.delete_account": ("get", "/min-side/slet-konto", SIGNED_IN),
         "coordination.index": ("get", "/koordinator/", COORDINATION),
+        "coordination.needs": ("get", "/koordinator/opgaver", COORDINATION),
         "coordination.volunteers": ("get", "/koordinator/frivillige", COORDINATION),
         "coordination.volunteer_detail": (
             "get",

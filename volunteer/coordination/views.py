@@ -18,7 +18,7 @@ from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
-from volunteer.coordination import proposals, runs, services
+from volunteer.coordination import attention, proposals, runs, services
 from volunteer.coordination.models import MatchRun, RunState
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
@@ -34,8 +34,18 @@ bp = Blueprint("coordination", __name__)
 @bp.get("/")
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def index() -> str:
+    """The start page: what needs attention in the coordinator's organisations."""
+    return render_template(
+        "coordination/index.html", attention=attention.attention_for(current_user, utcnow())
+    )
+
+
+@bp.get("/opgaver")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def needs() -> str:
+    """The organisations' needs, with their status and places."""
     cards = needs_services.cards_for(services.needs_for(current_user), utcnow())
-    return render_template("coordination/index.html", cards=cards)
+    return render_template("coordination/needs.html", cards=cards)
 
 
 # The matching.
@@ -204,10 +214,11 @@ def volunteer_detail(user_id: int) -> str | Response:
         else:
             flash(_("The child certificate check is recorded."), "success")
             return redirect(url_for("coordination.volunteer_detail", user_id=user_id))
-    profile = staff.view_volunteer(current_user, user_id)
+    record = staff.volunteer_page(current_user, user_id, utcnow())
     return render_template(
         "coordination/volunteers_detail.html",
-        profile=profile,
+        profile=record.profile,
+        record=record,
         form=form,
         today=today,
     )

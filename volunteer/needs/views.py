@@ -19,6 +19,7 @@ from volunteer.needs.forms import NeedForm, SearchForm
 from volunteer.needs.models import NeedStatus
 from volunteer.needs.place import centre_line
 from volunteer.urls import page_number
+from volunteer.volunteers import staff
 
 bp = Blueprint("needs", __name__)
 
@@ -279,9 +280,12 @@ def change_status(need_id: int, action: str) -> Response:
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def people(need_id: int) -> str:
     need = manage.managed_need(current_user, need_id) or abort(404)
+    people = manage.people_for(need)
+    everyone = people.accepted + people.invited + people.waitlist + people.proposed
     return render_template(
         "needs/people.html",
         need=need,
-        people=manage.people_for(need),
+        people=people,
         statuses=NeedStatus,
+        linkable=staff.visible_user_ids(current_user, (a.volunteer_id for a in everyone)),
     )

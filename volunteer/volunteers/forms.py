@@ -189,6 +189,13 @@ class CertificateForm(FlaskForm):
 class VolunteerFilterForm(Form):
     """The coordinators' volunteer list filters, read from the query string (GET: no CSRF)."""
 
+    q = StringField(
+        _l("Search"),
+        default="",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=100)],
+        description=_l("Name, email, phone, postcode or activity"),
+    )
     area = SelectField(_l("Local area"), default="")
     activity = SelectField(_l("Interested in"), default="")
     weekday = SelectField(_l("Free on"), default="")
@@ -228,4 +235,5 @@ class VolunteerFilterForm(Form):
             activity_type_id=number(self.activity),
             weekday=number(self.weekday),
             certificate=value(self.certificate),
+            text="" if self.q.errors else (self.q.data or ""),
         )
