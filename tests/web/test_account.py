@@ -241,3 +241,20 @@ def test_the_account_page_needs_a_login(client):
     assert response.status_code == 302 and "/konto/log-ind" in response.headers["Location"]
     response = client.post("/konto/adgangskode", data={})
     assert response.status_code == 302 and "/konto/log-ind" in response.headers["Location"]
+
+
+def test_the_account_forms_are_rate_limited(backend, tmp_path):
+    from support import make_app
+    from volunteer.extensions import limiter
+
+    for app in make_app(backend, tmp_path, RATELIMIT_ENABLED=True, ACCOUNT_RATE_LIMIT="3 per hour"):
+        limiter._storage_dead = False
+        limiter.reset()
+        client = app.test_client()
+        log_in(client, factories.user())
+        for _ in range(3):
+            assert _change_password(client, current="ikke-min-kode-123").status_code == 200
+        response = client.post("/konto/adgangskode", data={"current_password": "gæt-igen-123"})
+        assert response.status_code == 429
+        assert "For mange forsøg" in response.get_data(as_text=True)
+        assert client.get("/konto/").status_code == 200  # the page itself is not limited
