@@ -1,4 +1,5 @@
-"""Account rules: registration, authentication, password reset, staff accounts."""
+"""Account rules: registration, authentication, password reset, changing the password or the
+email address (confirmed by a bearer link to the new address), staff accounts."""
 
 from __future__ import annotations
 

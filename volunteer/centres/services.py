@@ -1,5 +1,10 @@
 """What centre staff see and do: only visits at their own centres.
 
+Staff see what they need to welcome a visitor — the volunteer's full name and phone, for their
+own centre's visits only (no email, no address) — and the still-scheduled visits of earlier
+days that wait to be confirmed. A visit cancelled for today or tomorrow is emailed to them
+(``volunteer.bookings.tell_centre``, called by ``cancel()``).
+
 Rules for recording a visit (``record_visit``):
 
 - Staff may only touch visits at centres they belong to (``User.centres``); any other visit id
