@@ -258,3 +258,23 @@ def test_the_account_forms_are_rate_limited(backend, tmp_path):
         assert response.status_code == 429
         assert "For mange forsøg" in response.get_data(as_text=True)
         assert client.get("/konto/").status_code == 200  # the page itself is not limited
+
+
+def test_keep_me_logged_in_survives_the_change_on_this_device(app, client):
+    user = factories.user()
+    client.post(
+        "/konto/log-ind",
+        data={"email": user.email, "password": factories.PASSWORD, "remember": "y"},
+    )
+    old_cookie = client.get_cookie("remember_token").value
+    _change_password(client)
+    new_cookie = client.get_cookie("remember_token")
+    assert new_cookie is not None and new_cookie.value != old_cookie
+    # Only the remember cookie, no session: this device stays logged in, a copy of the old
+    # cookie does not.
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", new_cookie.value)
+    assert fresh.get("/min-side/").status_code == 200
+    thief = app.test_client()
+    thief.set_cookie("remember_token", old_cookie)
+    assert thief.get("/min-side/").status_code == 302

@@ -195,8 +195,10 @@ def change_password() -> str | Response:
         except services.WrongPassword:
             form.current_password.errors.append(_("That is not your current password."))
         else:
-            # Every session ended with the old token; this browser gets a fresh one.
-            _start_session(current_user._get_current_object())
+            # Every session ended with the old token; this browser gets a fresh one (and a
+            # fresh "keep me logged in" cookie if it had one: the old one carries the old token).
+            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _start_session(current_user._get_current_object(), remember=cookie in request.cookies)
             flash(
                 _("Your password has been changed. You have been logged out everywhere else."),
                 "success",
