@@ -60,7 +60,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RESET_RATE_LIMIT": "5 per hour",
     "REGISTER_RATE_LIMIT": "20 per hour",
+    # The account page's forms (change password, change email) and the email-change link.
+    "ACCOUNT_RATE_LIMIT": "10 per hour",
     "PASSWORD_RESET_MAX_AGE_S": 3600,
+    "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
     "SITE_URL": "http://127.0.0.1:5000",

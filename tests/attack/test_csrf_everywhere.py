@@ -75,6 +75,12 @@ def form_data(endpoint: str, w) -> dict[str, object]:  # type: ignore[no-untyped
         "auth.login": {"email": volunteer.email, "password": factories.PASSWORD},
         "auth.forgot_password": {"email": volunteer.email},
         "auth.reset_password": {"password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD},
+        "auth.change_password": {
+            "current_password": factories.PASSWORD,
+            "new_password": STRONG_PASSWORD,
+            "new_password_confirm": STRONG_PASSWORD,
+        },
+        "auth.change_email": {"new_email": "ny@example.org", "email_password": factories.PASSWORD},
         "needs.create": need_form_data(),
         "needs.edit": need_form_data(),
         "volunteers.profile": {
@@ -119,10 +125,11 @@ LAST = (
     "volunteers.profile",
     "auth.logout",
     "volunteers.delete_account",
+    "auth.change_password",  # as the admin (ROLE_FOR): the others still log in with theirs
 )
 # The matrix lets no one through here (a proposal is swapped only for a shortlisted volunteer:
 # 404), so the role is named; 404 is the view's own answer, after the token was accepted.
-ROLE_FOR = {"coordination.swap": "coordinator"}
+ROLE_FOR = {"coordination.swap": "coordinator", "auth.change_password": "admin"}
 
 
 def right_role(expected: tuple) -> str:  # type: ignore[type-arg]

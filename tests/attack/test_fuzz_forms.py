@@ -19,6 +19,7 @@ from attack_support import STRONG_PASSWORD, future, need_form_data, row_counts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from support import factories
 from support.auth import log_in
 from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
@@ -125,6 +126,23 @@ FORMS: dict[str, Form] = {
         lambda w: f"/konto/nulstil/{w['reset_token']}",
         lambda w: {"password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD},
         fresh_client=True,
+    ),
+    "change_password": Form(
+        "volunteer",
+        "post",
+        lambda w: "/konto/adgangskode",
+        # A wrong current password when valid: a changed password would end the fuzzing.
+        lambda w: {
+            "current_password": "ikke-min-kode-123",
+            "new_password": STRONG_PASSWORD,
+            "new_password_confirm": STRONG_PASSWORD,
+        },
+    ),
+    "change_email": Form(
+        "volunteer",
+        "post",
+        lambda w: "/konto/email",
+        lambda w: {"new_email": "ny.adresse@example.org", "email_password": factories.PASSWORD},
     ),
     "language": Form(
         "volunteer", "post", lambda w: "/sprog", lambda w: {"locale": "da", "next": "/om"}
@@ -285,6 +303,7 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
 # POST routes with no input but the URL (and the CSRF token): nothing for a fuzzer to vary
 # beyond the path, which test_hostile_tokens_in_the_path and the id tests below cover.
 NO_FIELDS = {
+    "auth.confirm_email",
     "auth.logout",
     "needs.answer_invitation",
     "needs.change_status",
@@ -397,7 +416,12 @@ def test_each_field_alone_with_a_hostile_value(app, world, name):
 
 # The routes whose URL carries free text (a token); the value reaches a query or a signature
 # check straight from the path.
-PATH_ROUTES = ["/min-side/kalender/{}.ics", "/center/link/{}", "/konto/nulstil/{}"]
+PATH_ROUTES = [
+    "/min-side/kalender/{}.ics",
+    "/center/link/{}",
+    "/konto/nulstil/{}",
+    "/konto/ny-email/{}",
+]
 
 
 def test_hostile_tokens_in_the_path(app):

@@ -126,6 +126,10 @@ def routes(w):
         "auth.logout": ("post", "/konto/log-ud", (LOGIN,) + (302,) * 7),
         "auth.forgot_password": ("get", "/konto/glemt-adgangskode", PUBLIC),
         "auth.reset_password": ("get", "/konto/nulstil/ugyldig", ACTION),
+        "auth.account": ("get", "/konto/", SIGNED_IN),
+        "auth.change_password": ("post", "/konto/adgangskode", SIGNED_IN),
+        "auth.change_email": ("post", "/konto/email", SIGNED_IN),
+        "auth.confirm_email": ("get", "/konto/ny-email/ugyldig", ACTION),
         "needs.index": ("get", "/opgaver/", PUBLIC),
         "needs.detail": ("get", f"/opgaver/{w['need']}", PUBLIC),
         "needs.sign_up": (

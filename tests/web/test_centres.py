@@ -26,7 +26,7 @@ def world(app):
     activity = factories.activity_type("spisevenner")
     here = factories.need(org, activity, title="Spiseven", centre=home)
     there = factories.need(other_org, activity, title="Spiseven", centre=away)
-    volunteer = factories.user(name="Karen Jensen")
+    volunteer = factories.user(name="Karen Jensen", phone="+45 21 43 65 87")
     now = utcnow()
     staff = factories.user(role=Role.CENTRE, centres=[home], name="Lise Staff")
     return {
@@ -54,7 +54,19 @@ def test_staff_page_lists_my_visits_only(client, world):
     assert "Dagens besøg" in page or "Denne uge" in page
     assert f'id="besoeg-{world["past"].id}"' in page
     assert f'id="besoeg-{world["elsewhere"].id}"' not in page
-    assert "Karen" in page and "Jensen" not in page
+    # What staff need to welcome the visitor: full name and phone, not email or address.
+    assert "Karen Jensen" in page and "+45 21 43 65 87" in page
+    assert 'href="tel:+4521436587"' in page
+    assert world["past"].volunteer.email not in page
+
+
+def test_other_centres_staff_see_neither_name_nor_phone(client, world):
+    log_in(client, world["other_staff"])
+    page = client.get("/center/").get_data(as_text=True)
+    assert f'id="besoeg-{world["elsewhere"].id}"' in page  # their own centre's visit ...
+    assert f'id="besoeg-{world["past"].id}"' not in page  # ... but not ours
+    # The volunteer visits both centres; the other centre sees her for its own visit only.
+    assert page.count("Karen Jensen") == 1
 
 
 @pytest.mark.parametrize(
@@ -281,3 +293,98 @@ def test_ask_for_help_checks_the_form(client, world):
     ).get_data(as_text=True)
     assert "Sluttidspunktet skal være efter starttidspunktet." in page
     assert db.session.scalar(select(Need).where(Need.description == "x")) is None
+
+
+def test_visits_still_to_be_confirmed_lists_own_past_unconfirmed_only(client, world):
+    volunteer = world["past"].volunteer
+    here = world["past"].occurrence.need
+    there = world["elsewhere"].occurrence.need
+    waiting = visit(occurrence(here, utcnow() - timedelta(days=20)), volunteer)
+    yesterday = visit(occurrence(here, utcnow() - timedelta(days=1)), volunteer)
+    done = visit(
+        occurrence(here, utcnow() - timedelta(days=3)), volunteer, state=VisitState.CONFIRMED
+    )
+    foreign = visit(occurrence(there, utcnow() - timedelta(days=2)), volunteer)
+    log_in(client, world["staff"])
+    page = client.get("/center/").get_data(as_text=True)
+    start = page.index("Besøg der mangler at blive bekræftet")
+    section = page[start : page.index("</section>", start)]
+    for shown in (waiting, yesterday):
+        assert f'id="besoeg-{shown.id}"' in section
+        assert page.count(f'id="besoeg-{shown.id}"') == 1  # not again under "this week"
+    for hidden in (done, foreign, world["future"], world["elsewhere"]):
+        assert f'id="besoeg-{hidden.id}"' not in section
+    assert f'id="besoeg-{foreign.id}"' not in page
+    # The confirm action there works as everywhere else.
+    response = _post(client, waiting.id, "confirmed", hours="2")
+    assert "Tak, det er registreret." in response.get_data(as_text=True)
+    page = client.get("/center/").get_data(as_text=True)
+    assert f'id="besoeg-{waiting.id}"' not in page
+    db.session.expire_all()
+    assert waiting.state == VisitState.CONFIRMED
+
+
+def test_nothing_to_confirm_says_so(client, world):
+    log_in(client, world["other_staff"])
+    page = client.get("/center/").get_data(as_text=True)
+    assert "Besøg der mangler at blive bekræftet" in page
+    assert "Alle tidligere besøg har fået svar." in page
+
+
+def _centre_mails(world):
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedup_key.like("visit-cancelled-centre:%"))
+    ).all()
+
+
+def _cancel_as_volunteer(client, world, starts_in):
+    volunteer = world["past"].volunteer
+    booked = visit(occurrence(world["past"].occurrence.need, utcnow() + starts_in), volunteer)
+    log_in(client, volunteer)
+    response = client.post(f"/min-side/besoeg/{booked.id}/aflys", data={"reason": "Jeg er syg"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert booked.state == VisitState.CANCELLED
+    return booked
+
+
+def test_centre_staff_are_emailed_when_todays_visit_is_cancelled(client, world, smtp):
+    colleague = factories.user(role=Role.CENTRE, centres=[world["home"]], name="Bo Kollega")
+    booked = _cancel_as_volunteer(client, world, timedelta(minutes=30))
+    mails = _centre_mails(world)
+    assert {m.recipient_id for m in mails} == {world["staff"].id, colleague.id}
+    assert world["other_staff"].id not in {m.recipient_id for m in mails}
+    text = delivered_text(mails[0])
+    assert mails[0].subject.startswith("Aflyst besøg: Spiseven")
+    assert "Karen Jensen kan alligevel ikke komme til Plejecenter Bakkegården" in text
+    assert "Jeg er syg" not in text  # the reason is for the coordinators, not the centre
+    assert "http://samskab.test/center/" in text
+    # The coordinators are told as before, once.
+    coordinator_mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedup_key.like(f"visit-cancelled:{booked.id}:%"))
+    ).all()
+    assert [m.recipient_id for m in coordinator_mails] == [world["coordinator"].id]
+
+
+def test_centre_staff_are_not_emailed_about_a_visit_next_month(client, world):
+    _cancel_as_volunteer(client, world, timedelta(days=30))
+    assert _centre_mails(world) == []
+
+
+def test_tell_centre_follows_the_local_calendar(app, world):
+    """Tomorrow is the Copenhagen tomorrow: 23:30 UTC on 1 July is already 2 July there."""
+    from datetime import UTC, datetime
+
+    from volunteer import bookings
+
+    now = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 01.30 on 2 July in Copenhagen
+    need = world["past"].occurrence.need
+    volunteer = world["past"].volunteer
+    day_after = visit(occurrence(need, datetime(2026, 7, 3, 21, 0, tzinfo=UTC)), volunteer)
+    beyond = visit(occurrence(need, datetime(2026, 7, 3, 22, 30, tzinfo=UTC)), volunteer)
+    bookings.tell_centre(day_after, now)  # 23.00 on 3 July, local tomorrow
+    bookings.tell_centre(beyond, now)  # 00.30 on 4 July, local: two days ahead
+    db.session.commit()
+    assert {m.dedup_key for m in _centre_mails(world)} == {
+        f"visit-cancelled-centre:{day_after.id}:{world['staff'].id}"
+    }

@@ -50,7 +50,10 @@ class StrongPassword:
         if len(password) > 200:
             raise ValidationError(_l("The password may be at most 200 characters long."))
         lowered = password.lower()
-        email = (getattr(form, "email", None) and form.email.data or "").strip().lower()
+        # The email field of the form, or (account page) the account's own address.
+        email_field = getattr(form, "email", None)
+        email = email_field.data if email_field is not None else getattr(form, "account_email", "")
+        email = (email or "").strip().lower()
         if (
             lowered in COMMON_PASSWORDS
             or len(set(password)) < 4
@@ -132,3 +135,50 @@ class ResetPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ChangePasswordForm(FlaskForm):
+    """The account page: a new password for a logged-in user (set ``account_email``)."""
+
+    account_email = ""
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Write your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 10 characters. A few words together are easy to remember."),
+        validators=[DataRequired(_l("Choose a password.")), StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    new_password_confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(_l("Write the password again.")),
+            EqualTo("new_password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(
+        _l("New email address"),
+        filters=[strip_filter],
+        validators=[
+            DataRequired(_l("Write your email address.")),
+            Email(_l("That does not look like an email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    email_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Write your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmEmailForm(FlaskForm):
+    """Only the CSRF token: the link's page asks before the address changes."""

@@ -1,4 +1,5 @@
-"""Account rules: registration, authentication, password reset, staff accounts."""
+"""Account rules: registration, authentication, password reset, changing the password or the
+email address (confirmed by a bearer link to the new address), staff accounts."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from volunteer.volunteers.services import join_default_organisations
 
 RESET_SALT = "samskab.password-reset"
 RESET_LINK = "password-reset"
+EMAIL_CHANGE_SALT = "samskab.email-change"
+EMAIL_CHANGE_LINK = "email-change"
 DEFAULT_MAX_KM = 10.0
 
 # Checked against when the email is unknown, so a login takes as long either way.
@@ -40,6 +43,18 @@ class UnknownPostcode(Exception):
 
 class InvalidResetToken(Exception):
     """The reset link is malformed, expired or already used."""
+
+
+class WrongPassword(Exception):
+    """The current password given on the account page is not the account's password."""
+
+
+class SameEmail(Exception):
+    """The new email address is the one the account already has."""
+
+
+class InvalidEmailToken(Exception):
+    """The email-change link is malformed, expired, already used or for a changed account."""
 
 
 def normalise_email(email: str) -> str:
@@ -173,6 +188,121 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = generate_password_hash(new_password)
     user.session_token = new_session_token()
     audit.record("account.password_reset", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return user
+
+
+def _check_password(user: User, password: str) -> None:
+    if user.password_hash is None or not check_password_hash(user.password_hash, password):
+        raise WrongPassword
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Set a new password for a logged-in user who knows the current one (WrongPassword
+    otherwise). Every session of the user ends (the caller starts a fresh one for the browser
+    that asked) and the account's address gets a notice. Commits."""
+    _check_password(user, current_password)
+    user.password_hash = generate_password_hash(new_password)
+    user.session_token = new_session_token()
+    enqueue(
+        f"password-changed:{user.id}:{int(utcnow().timestamp())}",
+        user,
+        "password_changed",
+        changed_at=utcnow(),
+    )
+    audit.record("account.password_changed", "user", user.id, actor_id=user.id)
+    db.session.commit()
+
+
+def _email_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EMAIL_CHANGE_SALT)
+
+
+def _account_fingerprint(user: User) -> str:
+    """Changes when the email or the password changes, so an email-change link works once and
+    dies when the account changes in between."""
+    material = f"{user.email}\n{user.password_hash or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def make_email_change_token(user: User, new_email: str) -> str:
+    return _email_serializer().dumps(
+        {"u": user.id, "e": normalise_email(new_email), "f": _account_fingerprint(user)}
+    )
+
+
+def request_email_change(user: User, current_password: str, new_email: str) -> None:
+    """Send a confirmation link to ``new_email``; the account keeps its email until the link is
+    used. Raises WrongPassword, SameEmail or EmailTaken (another account has the address: no
+    email goes to it). Commits."""
+    _check_password(user, current_password)
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise SameEmail
+    if find_user_by_email(new_email) is not None:
+        raise EmailTaken(new_email)
+    # The link (and its token) is minted when the email is sent; the outbox holds a marker.
+    enqueue(
+        f"email-change:{user.id}:{int(utcnow().timestamp())}",
+        user,
+        "email_change",
+        to_email=new_email,
+        new_email=new_email,
+        confirm_link=BearerLink(EMAIL_CHANGE_LINK, user_id=user.id, email=new_email),
+        max_age_hours=current_app.config["EMAIL_CHANGE_MAX_AGE_S"] // 3600,
+    )
+    audit.record("account.email_change_requested", "user", user.id, actor_id=user.id)
+    db.session.commit()
+
+
+@links.minter(EMAIL_CHANGE_LINK)
+def _email_change_link(user_id: int, email: str) -> str | None:
+    """A fresh confirmation URL at delivery time (None when the account is gone)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return external_url("auth.confirm_email", token=make_email_change_token(user, email))
+
+
+def read_email_change_token(token: str) -> tuple[User, str]:
+    """The user and the new address of a valid email-change link; InvalidEmailToken when it
+    is malformed, expired, already used, or the account's email or password changed since."""
+    try:
+        data = _email_serializer().loads(
+            token, max_age=current_app.config["EMAIL_CHANGE_MAX_AGE_S"]
+        )
+    except (SignatureExpired, BadSignature) as exc:
+        raise InvalidEmailToken from exc
+    if not isinstance(data, dict) or not isinstance(data.get("e"), str):
+        raise InvalidEmailToken
+    user_id = data.get("u")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or data.get("f") != _account_fingerprint(user):
+        raise InvalidEmailToken
+    return user, data["e"]
+
+
+def confirm_email_change(token: str) -> User:
+    """Give the account the address from a valid link (InvalidEmailToken, or EmailTaken when
+    another account took the address meanwhile). The old address gets a notice. Commits."""
+    user, new_email = read_email_change_token(token)
+    if find_user_by_email(new_email) is not None:
+        raise EmailTaken(new_email)
+    old_email = user.email
+    user.email = new_email
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise EmailTaken(new_email) from exc
+    enqueue(
+        f"email-changed:{user.id}:{int(utcnow().timestamp())}",
+        user,
+        "email_changed",
+        to_email=old_email,
+        new_email=new_email,
+    )
+    audit.record("account.email_changed", "user", user.id, actor_id=user.id)
     db.session.commit()
     return user
 

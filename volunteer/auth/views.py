@@ -15,7 +15,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from volunteer.auth import services
-from volunteer.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from volunteer.auth.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmEmailForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.security import is_safe_redirect
@@ -33,6 +41,10 @@ def _reset_limit() -> str:
 
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["ACCOUNT_RATE_LIMIT"]
 
 
 def _next_url() -> str:
@@ -145,3 +157,119 @@ def reset_password(token: str) -> str | Response:
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("volunteers.home"))
     return render_template("auth/reset_password.html", form=form)
+
+
+def _password_form() -> ChangePasswordForm:
+    form = ChangePasswordForm()
+    form.account_email = current_user.email
+    return form
+
+
+def _account_page(
+    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+) -> str:
+    return render_template(
+        "auth/account.html",
+        password_form=password_form or _password_form(),
+        email_form=email_form or ChangeEmailForm(),
+    )
+
+
+@bp.get("/")
+@login_required
+def account() -> str:
+    """The account page, for every role: change the password or the email address."""
+    return _account_page()
+
+
+@bp.post("/adgangskode")
+@login_required
+@limiter.limit(_account_limit)
+def change_password() -> str | Response:
+    form = _password_form()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except services.WrongPassword:
+            form.current_password.errors.append(_("That is not your current password."))
+        else:
+            # Every session ended with the old token; this browser gets a fresh one (and a
+            # fresh "keep me logged in" cookie if it had one: the old one carries the old token).
+            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _start_session(current_user._get_current_object(), remember=cookie in request.cookies)
+            flash(
+                _("Your password has been changed. You have been logged out everywhere else."),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return _account_page(password_form=form)
+
+
+@bp.post("/email")
+@login_required
+@limiter.limit(_account_limit)
+def change_email() -> str | Response:
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.request_email_change(
+                current_user, form.email_password.data, form.new_email.data
+            )
+        except services.WrongPassword:
+            form.email_password.errors.append(_("That is not your current password."))
+        except services.SameEmail:
+            form.new_email.errors.append(_("That is already your email address."))
+        except services.EmailTaken:
+            form.new_email.errors.append(
+                _("Another account already uses this email address. Choose another one.")
+            )
+        else:
+            flash(
+                _(
+                    "We have sent a link to %(email)s. Your email address changes when you "
+                    "open the link; until then it stays %(old)s.",
+                    email=services.normalise_email(form.new_email.data),
+                    old=current_user.email,
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.account"))
+    return _account_page(email_form=form)
+
+
+def _bad_email_link() -> Response:
+    flash(
+        _(
+            "The link has expired, has been used or is no longer valid. "
+            "Ask for a new one on your account page."
+        ),
+        "warning",
+    )
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/ny-email/<token>", methods=["GET", "POST"])
+@limiter.limit(_account_limit, methods=["POST"])
+def confirm_email(token: str) -> str | Response:
+    """No login needed: the signed link is the permission. GET only asks; the POST changes."""
+    try:
+        user, new_email = services.read_email_change_token(token)
+    except services.InvalidEmailToken:
+        return _bad_email_link()
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.confirm_email_change(token)
+        except services.InvalidEmailToken:
+            return _bad_email_link()
+        except services.EmailTaken:
+            flash(
+                _("Another account already uses this email address. Choose another one."),
+                "warning",
+            )
+            return redirect(url_for("auth.account"))
+        flash(_("Your email address is now %(email)s.", email=new_email), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/confirm_email.html", form=form, user=user, new_email=new_email)

@@ -10,7 +10,8 @@ need's open/filled status right. Pages, digests and reports read free places fro
 - ``places``  held and free places, the need's open/filled status
 - ``clashes`` time clashes and weekly capacity ("Højst hvor mange aktiviteter om ugen?")
 - ``states``  ``start()`` and ``move()``: the assignment state machine
-- ``visits``  ``move_visit()`` and ``cancel()``: the visit state machine
+- ``visits``  ``move_visit()`` and ``cancel()``: the visit state machine (``tell_centre()``:
+  a cancelled visit due today or tomorrow is told to the centre's staff)
 """
 
 from volunteer.bookings.clashes import (
@@ -53,6 +54,7 @@ from volunteer.bookings.visits import (
     cancel,
     cancellable,
     move_visit,
+    tell_centre,
 )
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "cancel",
     "cancellable",
     "move_visit",
+    "tell_centre",
     "COMMITTED_STATES",
     "HELD_STATES",
     "PROPOSING_STATES",

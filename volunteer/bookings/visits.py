@@ -11,12 +11,14 @@ changes the visit; they do not commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from volunteer.auth.models import Role
 from volunteer.centres.models import Visit, VisitState
+from volunteer.clock import local_today, to_local
 from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Occurrence
@@ -88,11 +90,13 @@ def cancel(
     volunteer_name: str | None = None,
 ) -> None:
     """Call off a booked visit ahead; with ``tell_coordinators`` the need's coordinators get
-    the notice (one per visit and coordinator), naming the volunteer and the reason."""
+    the notice (one per visit and coordinator), naming the volunteer and the reason. The
+    centre's staff are told when the visit was due today or tomorrow (``tell_centre``)."""
     if not cancellable(visit, now):
         raise ForbiddenVisitMove(f"{visit.state} visit at {visit.occurrence.starts_at}")
     move_visit(visit, VisitState.CANCELLED)
     visit.cancel_reason = reason
+    tell_centre(visit, now, volunteer_name=volunteer_name)
     if tell_coordinators:
         need = visit.occurrence.need
         for coordinator in coordinators_of(need.organisation_id):
@@ -105,3 +109,27 @@ def cancel(
                 volunteer_name=volunteer_name,
                 reason=reason,
             )
+
+
+def tell_centre(visit: Visit, now: datetime, *, volunteer_name: str | None = None) -> None:
+    """Tell the staff of the visit's centre that nobody comes, when the visit was due today or
+    tomorrow (local dates): later ones they see on their page in time. Only what they need to
+    stop expecting the visitor — the name when the caller gives it, never the reason."""
+    need = visit.occurrence.need
+    if need.centre is None:
+        return
+    today = local_today(now)
+    if to_local(visit.occurrence.starts_at).date() not in (today, today + timedelta(days=1)):
+        return
+    for staff in need.centre.staff:
+        if not staff.is_active or staff.role != Role.CENTRE:
+            continue
+        enqueue(
+            f"visit-cancelled-centre:{visit.id}:{staff.id}",
+            staff,
+            "centre_visit_cancelled",
+            need=need,
+            centre=need.centre,
+            visit=visit,
+            volunteer_name=volunteer_name,
+        )

@@ -1,5 +1,10 @@
 """What centre staff see and do: only visits at their own centres.
 
+Staff see what they need to welcome a visitor — the volunteer's full name and phone, for their
+own centre's visits only (no email, no address) — and the still-scheduled visits of earlier
+days that wait to be confirmed. A visit cancelled for today or tomorrow is emailed to them
+(``volunteer.bookings.tell_centre``, called by ``cancel()``).
+
 Rules for recording a visit (``record_visit``):
 
 - Staff may only touch visits at centres they belong to (``User.centres``); any other visit id
@@ -24,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
@@ -48,8 +53,8 @@ LINK_SALT = "samskab.visit-action"
 VISIT_LINK = "visit-action"
 # Long enough for a link in the morning digest to work the rest of the day and the next morning.
 LINK_MAX_AGE = timedelta(hours=36)
-# How far back unrecorded visits stay on the staff page, waiting for an answer.
-UNRECORDED_DAYS = 14
+# How far back unconfirmed visits stay on the staff page, waiting for an answer.
+UNRECORDED_DAYS = 60
 
 
 class TooEarly(Exception):
@@ -70,12 +75,13 @@ class BadLink(Exception):
 
 @dataclass(frozen=True)
 class StaffOverview:
-    """The staff page: today's visits, the rest of this week by day, older unrecorded ones."""
+    """The staff page: today's visits, the other days of this week, and the visits of earlier
+    days nobody has confirmed yet (still *scheduled*: "Besøg der mangler at blive bekræftet")."""
 
     today: date
     todays: list[Visit]
     week: list[tuple[date, list[Visit]]]
-    unrecorded: list[Visit]
+    to_confirm: list[Visit]
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,8 @@ def _visits_query(centre_ids: list[int]):  # type: ignore[no-untyped-def]
 
 def staff_overview(user: User, now: datetime) -> StaffOverview:
     """Visits at the user's centres: today, the other days of this ISO week (Monday–Sunday,
-    local time) and scheduled visits from the last two weeks that nobody has recorded yet."""
+    local time), and the still-scheduled visits of earlier days (up to ``UNRECORDED_DAYS``
+    back) that wait to be confirmed. A past day's unconfirmed visit is listed only there."""
     today = local_today(now)
     monday = today - timedelta(days=today.weekday())
     since = min(monday, today - timedelta(days=UNRECORDED_DAYS))
@@ -124,21 +131,26 @@ def staff_overview(user: User, now: datetime) -> StaffOverview:
         .where(
             Occurrence.starts_at >= local_to_utc(since, time(0)),
             Occurrence.starts_at < local_to_utc(monday + timedelta(days=7), time(0)),
+            # Before this week only what still waits for an answer.
+            or_(
+                Occurrence.starts_at >= local_to_utc(monday, time(0)),
+                Visit.state == VisitState.SCHEDULED,
+            ),
         )
         .order_by(Occurrence.starts_at, Visit.id)
     ).unique()
     todays: list[Visit] = []
     week: dict[date, list[Visit]] = {}
-    unrecorded: list[Visit] = []
+    to_confirm: list[Visit] = []
     for visit in visits:
         day = to_local(visit.occurrence.starts_at).date()
         if day == today:
             todays.append(visit)
+        elif day < today and visit.state == VisitState.SCHEDULED:
+            to_confirm.append(visit)
         elif day >= monday:
             week.setdefault(day, []).append(visit)
-        elif visit.state == VisitState.SCHEDULED:
-            unrecorded.append(visit)
-    return StaffOverview(today, todays, sorted(week.items()), unrecorded)
+    return StaffOverview(today, todays, sorted(week.items()), to_confirm)
 
 
 def staff_visit(user: User, visit_id: int) -> Visit:

@@ -9,8 +9,8 @@ page that shows a stored message shows "[link skjult]" instead. A marker typed i
 (a name, a title) can only repeat a link that the same message already carries to the same
 recipient, so it cannot be used to mint a link for someone else.
 
-Each kind has one minter, registered by the module that owns the token (auth: password reset;
-centres: one-click visit links).
+Each kind has one minter, registered by the module that owns the token (auth: password reset
+and email change; centres: one-click visit links).
 """
 
 from __future__ import annotations

@@ -37,10 +37,13 @@ def enqueue(
     subject: str | None = None,
     *,
     ics: str | None = None,
+    to_email: str | None = None,
     **context: object,
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` (and ``.subject.txt``, and ``.html`` when it exists) in the
     recipient's language and add it to the outbox, with an optional iCalendar attachment.
+    ``to_email`` sends it to another address of the recipient than their current one (an
+    email change: the link goes to the new address, the notice to the old one).
     A ``links.BearerLink`` in the context is stored as a marker, never as a URL.
 
     Returns the existing message when ``dedup_key`` was used before. The insert skips a key
@@ -65,7 +68,7 @@ def enqueue(
         insert(OutboxMessage)
         .values(
             dedup_key=dedup_key,
-            recipient_email=recipient.email,
+            recipient_email=to_email or recipient.email,
             recipient_id=recipient.id,
             locale=recipient.locale,
             subject=subject,
