@@ -32,7 +32,7 @@ CENTRE_KIND_NAMES = {
 }
 STAFF_ROLE_NAMES = {
     "coordinator": _l("Coordinator"),
-    "centre": _l("Centre staff"),
+    "centre": _l("Centre staff member"),
     "admin": _l("Administrator"),
 }
 
