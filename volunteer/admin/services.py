@@ -38,7 +38,9 @@ def overview() -> Overview:
         local_areas=list(db.session.scalars(select(LocalArea).order_by(LocalArea.name))),
         centres=list(
             db.session.scalars(
-                select(Centre).options(joinedload(Centre.local_area)).order_by(Centre.name)
+                select(Centre)
+                .options(joinedload(Centre.local_area), selectinload(Centre.staff))
+                .order_by(Centre.name)
             )
         ),
         activity_types=list(
