@@ -160,3 +160,47 @@ def test_admin_creates_a_centre_invites_its_staff_who_confirm_a_visit(page, mail
         visit = db.session.get(Visit, visit_id)
         assert visit.state == VisitState.CONFIRMED
         assert visit.confirmed_by is not None and visit.confirmed_by.email == STAFF_EMAIL
+
+
+def test_every_administration_page_passes_axe(page, mail_site):
+    """Each list and form of the administration, and a form shown again with its errors."""
+    base = mail_site.url
+    with mail_site.app.app_context():
+        coordinator = db.session.scalars(
+            select(User).filter_by(email="koordinator@example.org")
+        ).one()
+        ids = {
+            "staff": coordinator.id,
+            "centre": db.session.scalars(select(Centre.id).order_by(Centre.id)).first(),
+            "org": db.session.scalars(select(Organisation.id).order_by(Organisation.id)).first(),
+            "activity": db.session.scalars(
+                select(ActivityType.id).order_by(ActivityType.id)
+            ).first(),
+        }
+    _log_in(page, base, "admin@example.org")
+    for path in (
+        "/admin/personale/",
+        "/admin/personale/inviter",
+        f"/admin/personale/{ids['staff']}",
+        "/admin/centre/",
+        f"/admin/centre/{ids['centre']}",
+        "/admin/organisationer/",
+        "/admin/organisationer/ny",
+        f"/admin/organisationer/{ids['org']}",
+        "/admin/lokalomraader/",
+        "/admin/lokalomraader/ny",
+        "/admin/aktiviteter/",
+        "/admin/aktiviteter/ny",
+        f"/admin/aktiviteter/{ids['activity']}",
+    ):
+        page.goto(f"{base}{path}")
+        assert page.get_by_role("navigation", name="Administration").is_visible(), path
+        assert_accessible(page)
+    # An invitation without name, email or centre: the errors are listed and linked.
+    page.goto(f"{base}/admin/personale/inviter")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Gem", exact=True).click()
+    summary = page.get_by_role("alert")
+    assert "Skriv e-mailadressen." in summary.inner_text()
+    assert "Skriv personens navn." in summary.inner_text()
+    assert_accessible(page)
