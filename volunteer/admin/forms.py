@@ -162,6 +162,10 @@ class ActivityTypeForm(FlaskForm):
     )
 
 
+# Made before StaffForm's fields, so the invitation's errors are listed in the page's order.
+_INVITE_EMAIL = _email()
+
+
 class StaffForm(FlaskForm):
     """Who the person is and where they work. The email is only asked when inviting."""
 
@@ -186,4 +190,4 @@ class StaffForm(FlaskForm):
 
 
 class InviteForm(StaffForm):
-    email = _email()
+    email = _INVITE_EMAIL
