@@ -261,7 +261,7 @@ def staff() -> str:
 def invite_staff() -> str | Response:
     form = _staff_form(InviteForm())
     if not form.is_submitted():
-        centre = request_centre()
+        centre = _requested_centre()
         if centre is not None:
             form.role.data, form.centre_ids.data = Role.CENTRE.value, [centre]
     if form.validate_on_submit():
@@ -288,7 +288,7 @@ def invite_staff() -> str | Response:
     return render_template("admin/staff_form.html", form=form, person=None)
 
 
-def request_centre() -> int | None:
+def _requested_centre() -> int | None:
     """The centre given in ``?centre=`` (after creating one: invite its staff next)."""
     value = request.args.get("centre", "")
     return int(value) if value.isdecimal() and len(value) < 10 else None
