@@ -24,7 +24,7 @@ def seed_demo(volunteers: int) -> None:
         return
     click.echo(f"Demo data created. Every demo account has the password: {demo.DEMO_PASSWORD}")
     for login in logins:
-        click.echo(f"  {login.role:<12} {login.email:<28} {login.description}")
+        click.echo(f"  {login.role:<12} {login.email:<40} {login.description}")
 
 
 def _find(model: type[Organisation] | type[Centre], key: str | None):  # type: ignore[no-untyped-def]

@@ -104,6 +104,22 @@ CENTRES = [
     ("Stouby Skole", "skole", "Skolegade 6", "7140"),
 ]
 
+# Each centre's staff account: centre → (email before @example.org, the staff member's name).
+CENTRE_STAFF = {
+    "Plejecenter Bakkegården": ("bakkegaarden", "Lise Lund"),
+    "Plejecenter Lindehøj": ("lindehoej", "Per Poulsen"),
+    "Plejecenter Egebo": ("egebo", "Birthe Bach"),
+    "Plejecenter Solvang": ("solvang", "Jette Dahl"),
+    "Aktivitetscenter Løsning": ("aktivitetscenter-loesning", "Karsten Kjær"),
+    "Aktivitetscenter Uldum": ("aktivitetscenter-uldum", "Gitte Holm"),
+    "Aktivitetscenter Juelsminde": ("aktivitetscenter-juelsminde", "Bo Skov"),
+    "Juelsminde Bibliotek": ("juelsminde-bibliotek", "Tina Vestergaard"),
+    "Hedensted Bibliotek": ("hedensted-bibliotek", "Morten Mikkelsen"),
+    "Tørring Bibliotek": ("toerring-bibliotek", "Dorte Knudsen"),
+    "Hornsyld Skole": ("hornsyld-skole", "Allan Thomsen"),
+    "Stouby Skole": ("stouby-skole", "Rikke Jakobsen"),
+}
+
 FIRST_NAMES = (
     "Anne Mette Kirsten Hanne Helle Susanne Lene Marianne Karen Birgitte Camilla Maria Ida "
     "Emma Sofie Freja Laura Amalie Fatima Olena Ingrid Grethe Inger Lone Pia Rasmus Jens "
@@ -226,20 +242,17 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
             password_hash=password_hash,
             organisations=[aeldresagen],
         ),
+    ]
+    # Every centre has a staff member, so every centre's visits can be confirmed.
+    staff += [
         User(
-            email="bakkegaarden@example.org",
-            name="Lise Lund",
+            email=f"{login}@example.org",
+            name=person,
             role=Role.CENTRE,
             password_hash=password_hash,
-            centres=[centres["Plejecenter Bakkegården"]],
-        ),
-        User(
-            email="lindehoej@example.org",
-            name="Per Poulsen",
-            role=Role.CENTRE,
-            password_hash=password_hash,
-            centres=[centres["Plejecenter Lindehøj"]],
-        ),
+            centres=[centres[centre]],
+        )
+        for centre, (login, person) in CENTRE_STAFF.items()
     ]
     db.session.add_all(staff)
 
@@ -262,8 +275,10 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         DemoLogin("admin@example.org", "admin", "Administrator"),
         DemoLogin("koordinator@example.org", "coordinator", MUNICIPALITY),
         DemoLogin("aeldresagen@example.org", "coordinator", "Ældre Sagen Hedensted"),
-        DemoLogin("bakkegaarden@example.org", "centre", "Plejecenter Bakkegården"),
-        DemoLogin("lindehoej@example.org", "centre", "Plejecenter Lindehøj"),
+        *(
+            DemoLogin(f"{login}@example.org", "centre", centre)
+            for centre, (login, _person) in CENTRE_STAFF.items()
+        ),
         DemoLogin("frivillig@example.org", "volunteer", "Karen Jensen, Juelsminde"),
     ]
 

@@ -114,6 +114,32 @@ def form_data(endpoint: str, w) -> dict[str, object]:  # type: ignore[no-untyped
             "slots": 1,
             "text": "Vi mangler en spiseven om torsdagen.",
         },
+        "admin.edit_organisation": {"name": "Ny Forening", "kind": "association"},
+        "admin.edit_local_area": {"name": "Barrit", "postcode": "7150", "organisation_id": 0},
+        "admin.edit_centre": {
+            "name": "Plejecenter Ny",
+            "kind": "plejecenter",
+            "postcode": "7130",
+            "organisation_id": first_id(Organisation),
+            "local_area_id": 0,
+            "active": "y",
+        },
+        "admin.edit_activity_type": {
+            "name_da": "Strikkecafé",
+            "name_en": "Knitting café",
+            "sort_order": 9,
+        },
+        "admin.invite_staff": {
+            "email": "ny.medarbejder@example.org",
+            "name": "Ny Medarbejder",
+            "role": "centre",
+            "centre_ids": [first_id(Centre)],
+        },
+        "admin.edit_staff": {
+            "name": "Omdøbt Koordinator",
+            "role": "coordinator",
+            "organisation_ids": [first_id(Organisation)],
+        },
     }
     return data.get(endpoint, {})
 

@@ -287,6 +287,56 @@ FORMS: dict[str, Form] = {
     "outbox_filter": Form(
         "coordinator", "get", lambda w: "/admin/udbakke/", lambda w: {"state": "failed"}
     ),
+    "admin_organisation": Form(
+        "admin",
+        "post",
+        lambda w: "/admin/organisationer/ny",
+        lambda w: {"name": "Ny Forening", "kind": "association", "email": "", "phone": ""},
+    ),
+    "admin_local_area": Form(
+        "admin",
+        "post",
+        lambda w: "/admin/lokalomraader/ny",
+        lambda w: {"name": "Barrit", "postcode": "7150", "organisation_id": "0"},
+    ),
+    "admin_centre": Form(
+        "admin",
+        "post",
+        lambda w: f"/admin/centre/{w['centre']}",
+        lambda w: {
+            "name": "Plejecenter Bakkegården",
+            "kind": "plejecenter",
+            "address": "Bakkevej 12",
+            "postcode": "7130",
+            "phone": "",
+            "organisation_id": "1",
+            "local_area_id": "0",
+            "active": "y",
+        },
+    ),
+    "admin_activity_type": Form(
+        "admin",
+        "post",
+        lambda w: "/admin/aktiviteter/ny",
+        lambda w: {"name_da": "Strikkecafé", "name_en": "Knitting café", "sort_order": "3"},
+    ),
+    "admin_invite": Form(
+        "admin",
+        "post",
+        lambda w: "/admin/personale/inviter",
+        lambda w: {
+            "email": "ny@example.org",
+            "name": "Ny Medarbejder",
+            "role": "centre",
+            "centre_ids": str(w["centre"]),
+        },
+    ),
+    "admin_staff": Form(
+        "admin",
+        "post",
+        lambda w: f"/admin/personale/{w['users']['coordinator'].id}",
+        lambda w: {"name": "Mette Madsen", "role": "coordinator", "organisation_ids": "1"},
+    ),
 }
 
 
@@ -304,6 +354,8 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
 # beyond the path, which test_hostile_tokens_in_the_path and the id tests below cover.
 NO_FIELDS = {
     "auth.confirm_email",
+    "admin.resend_invitation",
+    "admin.set_staff_active",
     "auth.logout",
     "needs.answer_invitation",
     "needs.change_status",

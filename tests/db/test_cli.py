@@ -47,7 +47,7 @@ def test_seed_demo_builds_the_hedensted_world_once(app):
     assert result.exit_code == 0, result.output
     assert "koordinator@example.org" in result.output and demo.DEMO_PASSWORD in result.output
     first = _counts()
-    assert first["User"] == 300 + 5 and first["VolunteerProfile"] == 300
+    assert first["User"] == 300 + 3 + 12 and first["VolunteerProfile"] == 300
     assert first["Need"] >= 35 and first["Centre"] >= 10 and first["LocalArea"] >= 8
     assert first["ActivityType"] == 5 and first["Occurrence"] > 200 and first["Visit"] > 20
     towns = set(db.session.scalars(select(LocalArea.name)))
@@ -89,6 +89,22 @@ def test_demo_logins_work(app):
     demo.seed(volunteers=10)
     for login in ("koordinator@example.org", "bakkegaarden@example.org", "frivillig@example.org"):
         assert authenticate(login, demo.DEMO_PASSWORD) is not None
+
+
+def test_every_demo_centre_has_staff_who_can_log_in(app):
+    """Nobody could confirm the visits of 10 of the 12 demo centres: each has a login now,
+    printed in the demo's login list."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--volunteers", "10"])
+    assert result.exit_code == 0, result.output
+    centres = db.session.scalars(select(Centre)).all()
+    assert len(centres) == len(demo.CENTRES) == 12
+    for centre in centres:
+        staff = [u for u in centre.staff if u.is_active and u.role == Role.CENTRE]
+        assert staff, centre.name
+        for person in staff:
+            assert authenticate(person.email, demo.DEMO_PASSWORD) is not None
+            assert person.email in result.output
+    assert "aktivitetscenter-loesning@example.org" in result.output
 
 
 def test_create_user_makes_a_staff_account(app):
