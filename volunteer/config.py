@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RESET_RATE_LIMIT": "5 per hour",
     "REGISTER_RATE_LIMIT": "20 per hour",
+    # "I am interested" messages to a need's contact (each is sent once per volunteer and need).
+    "INTEREST_RATE_LIMIT": "30 per hour",
     "PASSWORD_RESET_MAX_AGE_S": 3600,
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
