@@ -5,6 +5,9 @@ needs get the coordinator who created them, when that user is still an active co
 need's organisation; otherwise the organisation's first active coordinator; otherwise none (the
 page then falls back to the organisation's coordinators, and shows no contact if it has none).
 
+On SQLite the batch copies ``needs`` and drops the old table; migrations/env.py turns foreign
+keys off while migrating, so that drop does not cascade to the assignments and occurrences.
+
 Additive and nullable: the previous version's code leaves the column out and its needs simply
 have no contact until one is chosen.
 
