@@ -122,6 +122,25 @@ def test_a_child_certificate_need_names_the_contact_not_your_coordinator(client,
     assert "Jeg er interesseret" in page
 
 
+def test_signing_up_without_a_certificate_names_the_contact(client, world):
+    log_in(client, _volunteer())
+    response = client.post(f"/opgaver/{world['cafe'].id}/tilmeld", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert f"Det kræver en gyldig børneattest. {ASK}" in re.sub(r"<[^>]+>", "", page)
+    assert 'href="mailto:mette@example.org"' in page
+    assert "Spørg din koordinator" not in page
+
+
+def test_the_contacts_details_are_escaped(client, world):
+    mette = world["mette"]
+    mette.name = '<script>alert("x")</script>'
+    mette.phone = '"><img src=x onerror=alert(1)>'
+    db.session.commit()
+    page = _page(client, world["cafe"])
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "Spørg &lt;script&gt;alert" in page
+
+
 def test_a_need_whose_contact_left_falls_back_to_a_coordinator(client, world):
     world["mette"].active = False
     db.session.commit()

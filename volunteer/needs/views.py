@@ -192,13 +192,13 @@ def interest(need_id: int) -> Response:
 @bp.post("/<int:need_id>/tilmeld")
 @role_required(Role.VOLUNTEER)
 def sign_up(need_id: int) -> Response:
-    if services.get_public_need(need_id) is None:
-        abort(404)
+    need = services.get_public_need(need_id) or abort(404)
     try:
         result = signup.sign_up(current_user, need_id, utcnow())
     except signup.NotEligible as exc:
+        person = contact.contact_of(need)
         for reason in exc.reasons:
-            flash(str(NOT_ELIGIBLE[reason]), "warning")
+            flash(_reason(reason, need, person), "warning")
     except signup.AlreadySignedUp:
         flash(_("You are already signed up for this activity."), "info")
     else:
