@@ -13,13 +13,13 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from support import factories
+from support import factories, make_app
 from support.auth import log_in
 from volunteer.audit import AuditEvent
 from volunteer.centres import services as centres
 from volunteer.coordination import proposals
 from volunteer.db import utcnow
-from volunteer.extensions import db
+from volunteer.extensions import db, limiter
 from volunteer.jobs.invitations import expire_invitations
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.models import (
@@ -414,3 +414,32 @@ def test_every_need_mail_template_includes_the_contact():
     ]
     assert missing == []
     assert "mail/_contact.html" in (TEMPLATES / "_layout.html").read_text()
+
+
+@pytest.fixture
+def limited_app(backend, tmp_path):
+    for limited in make_app(
+        backend, tmp_path, RATELIMIT_ENABLED=True, INTEREST_RATE_LIMIT="3 per hour"
+    ):
+        limiter._storage_dead = False
+        limiter.reset()
+        yield limited
+
+
+def test_interest_is_rate_limited(limited_app):
+    """Clicking through many needs cannot flood the contacts: past the limit, 429."""
+    org = factories.organisation()
+    factories.coordinator(org)
+    activity = factories.activity_type(child=True)
+    needs = [
+        factories.need(org, activity, requires_child_certificate=True, first_date=date(2026, 1, 1))
+        for _ in range(4)
+    ]
+    for need in needs:
+        sync_occurrences(need, utcnow().date())
+    db.session.commit()
+    client = limited_app.test_client()
+    log_in(client, _volunteer())
+    statuses = [client.post(f"/opgaver/{n.id}/interesseret").status_code for n in needs]
+    assert statuses == [302, 302, 302, 429]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
