@@ -443,3 +443,11 @@ def test_interest_is_rate_limited(limited_app):
     statuses = [client.post(f"/opgaver/{n.id}/interesseret").status_code for n in needs]
     assert statuses == [302, 302, 302, 429]
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", "1e309", "\x00"])
+def test_a_hostile_contact_is_refused_without_an_error(client, world, value):
+    log_in(client, world["karl"])
+    response = client.post("/opgaver/ny", data=_form(world, contact_id=value))
+    assert response.status_code == 200
+    assert _new_need() is None
