@@ -53,11 +53,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from volunteer import caching, cli, errors, urls
-    from volunteer.needs import place
+    from volunteer.needs import contact, place
 
     caching.init_app(app)
     urls.init_app(app)
     place.init_app(app)
+    contact.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     _trust_proxies(app)

@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "REGISTER_RATE_LIMIT": "20 per hour",
     # The account page's forms (change password, change email) and the email-change link.
     "ACCOUNT_RATE_LIMIT": "10 per hour",
+    # "I am interested" messages to a need's contact (each is sent once per volunteer and need).
+    "INTEREST_RATE_LIMIT": "30 per hour",
     "PASSWORD_RESET_MAX_AGE_S": 3600,
     "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "PASSWORD_MIN_LENGTH": 10,

@@ -231,6 +231,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         User(
             email="koordinator@example.org",
             name="Mette Koordinator",
+            phone="+45 70 00 00 01",
             role=Role.COORDINATOR,
             password_hash=password_hash,
             organisations=[kommune],
@@ -238,6 +239,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         User(
             email="aeldresagen@example.org",
             name="Hanne Holm",
+            phone="+45 70 00 00 02",
             role=Role.COORDINATOR,
             password_hash=password_hash,
             organisations=[aeldresagen],
@@ -254,6 +256,16 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         )
         for centre, (login, person) in CENTRE_STAFF.items()
     ]
+    staff.append(
+        User(
+            email="lokalraad@example.org",
+            name="Jens Juul",
+            phone="+45 70 00 00 03",
+            role=Role.COORDINATOR,
+            password_hash=password_hash,
+            organisations=[lokalraad],
+        )
+    )
     db.session.add_all(staff)
 
     people = _volunteers(rng, volunteers, password_hash, areas, list(activities.values()), today)
@@ -264,6 +276,15 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         person.profile.organisations = [kommune, memberships.choice([aeldresagen, lokalraad])]
     db.session.add_all(people)
     needs = _needs(rng, today, kommune, aeldresagen, lokalraad, centres, activities, areas)
+    # Every need names whom to ask: its organisation's coordinator.
+    contacts = {
+        org: person
+        for person in staff
+        if person.role == Role.COORDINATOR
+        for org in person.organisations
+    }
+    for need in needs:
+        need.contact = contacts.get(need.organisation)
     db.session.add_all(needs)
     db.session.flush()
     for need in needs:
@@ -275,6 +296,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         DemoLogin("admin@example.org", "admin", "Administrator"),
         DemoLogin("koordinator@example.org", "coordinator", MUNICIPALITY),
         DemoLogin("aeldresagen@example.org", "coordinator", "Ældre Sagen Hedensted"),
+        DemoLogin("lokalraad@example.org", "coordinator", "Juelsminde Lokalråd"),
         *(
             DemoLogin(f"{login}@example.org", "centre", centre)
             for centre, (login, _person) in CENTRE_STAFF.items()

@@ -359,6 +359,7 @@ NO_FIELDS = {
     "auth.logout",
     "needs.answer_invitation",
     "needs.change_status",
+    "needs.interest",
     "needs.sign_up",
     "notifications.retry",
     "volunteers.remove_away",

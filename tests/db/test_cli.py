@@ -47,7 +47,7 @@ def test_seed_demo_builds_the_hedensted_world_once(app):
     assert result.exit_code == 0, result.output
     assert "koordinator@example.org" in result.output and demo.DEMO_PASSWORD in result.output
     first = _counts()
-    assert first["User"] == 300 + 3 + 12 and first["VolunteerProfile"] == 300
+    assert first["User"] == 300 + 4 + 12 and first["VolunteerProfile"] == 300
     assert first["Need"] >= 35 and first["Centre"] >= 10 and first["LocalArea"] >= 8
     assert first["ActivityType"] == 5 and first["Occurrence"] > 200 and first["Visit"] > 20
     towns = set(db.session.scalars(select(LocalArea.name)))
@@ -161,3 +161,11 @@ def test_a_coordinator_needs_an_organisation_that_exists(app):
     )
     assert result.exit_code != 0 and "Ingen" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_every_demo_need_names_a_coordinator_of_its_organisation(app):
+    demo.seed(volunteers=10)
+    needs = db.session.scalars(select(Need)).all()
+    assert needs and all(n.contact is not None for n in needs)
+    assert all(n.organisation in n.contact.organisations for n in needs)
+    assert all(n.contact.role == "coordinator" and n.contact.phone for n in needs)

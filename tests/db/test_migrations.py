@@ -213,3 +213,84 @@ def test_0004_keeps_solved_runs_as_done_and_the_old_code_can_still_write_them(em
             text("SELECT id, state, started_at IS NOT NULL, error FROM match_runs ORDER BY id")
         ).all()
     assert [tuple(row) for row in rows] == [(1, "done", True, None), (2, "done", False, None)]
+
+
+def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(empty_app):
+    """The creator when still an active coordinator of the need's organisation; else that
+    organisation's first active coordinator; else no contact."""
+    upgrade(revision="0004")
+    tables = db.metadata.tables
+    users = [
+        # (id, role, active, organisation)
+        (1, "coordinator", True, 1),
+        (2, "coordinator", True, 1),
+        (3, "volunteer", True, None),
+        (4, "coordinator", False, 2),
+        (5, "coordinator", True, 2),
+        (6, "coordinator", True, 2),
+        (7, "coordinator", True, 3),  # another organisation's coordinator created need 4
+    ]
+    need = {
+        "activity_type_id": 1,
+        "title": "Lektiecafé",
+        "postcode": "7160",
+        "town": "Tørring",
+        "lat": 55.85,
+        "lon": 9.48,
+        "weekday": 0,
+        "start_time": time(15),
+        "end_time": time(17),
+        "first_date": date(2026, 11, 2),
+    }
+    # need id → (organisation, creator)
+    needs = {1: (1, 2), 2: (1, 3), 3: (2, 4), 4: (4, 7), 5: (1, None), 6: (3, 4)}
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(tables["organisations"]),
+            [{"id": i, "name": f"Org {i}", "kind": "association"} for i in range(1, 5)],
+        )
+        conn.execute(
+            insert(tables["activity_types"]),
+            {"id": 1, "code": "lektiecafe", "name_da": "Lektiecafé", "name_en": "Homework café"},
+        )
+        conn.execute(
+            insert(tables["users"]),
+            [
+                {"id": i, "email": f"u{i}@example.org", "name": f"U {i}", "role": r, "active": a}
+                for i, r, a, _org in users
+            ],
+        )
+        conn.execute(
+            insert(tables["organisation_members"]),
+            [{"user_id": i, "organisation_id": org} for i, _r, _a, org in users if org],
+        )
+        conn.execute(
+            insert(tables["needs"]),
+            [
+                {**need, "id": i, "organisation_id": org, "created_by_id": creator}
+                for i, (org, creator) in needs.items()
+            ],
+        )
+        # SQLite copies the table: its children must survive (no cascade from the drop).
+        starts = datetime(2026, 11, 2, 14, tzinfo=UTC)
+        conn.execute(
+            insert(tables["occurrences"]),
+            {"id": 1, "need_id": 1, "starts_at": starts, "ends_at": starts + timedelta(hours=2)},
+        )
+        conn.execute(
+            insert(tables["assignments"]),
+            {"id": 1, "need_id": 1, "volunteer_id": 3, "state": "accepted", "source": "signup"},
+        )
+    upgrade()
+    with db.engine.connect() as conn:
+        contacts = dict(conn.execute(text("SELECT id, contact_id FROM needs")).all())
+        children = [
+            conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("occurrences", "assignments")
+        ]
+    assert contacts == {1: 2, 2: 1, 3: 5, 4: None, 5: 1, 6: 7}
+    assert children == [1, 1]
+    assert _drift() == []
+    downgrade(revision="0004")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM assignments")).scalar() == 1

@@ -137,6 +137,11 @@ def routes(w):
             f"/opgaver/{w['need']}/tilmeld",
             (LOGIN,) + (302,) * 2 + (403,) * 5,
         ),
+        "needs.interest": (
+            "post",
+            f"/opgaver/{w['need']}/interesseret",
+            (LOGIN,) + (302,) * 2 + (403,) * 5,
+        ),
         "needs.answer_invitation": (
             "post",
             f"/opgaver/tilbud/{w['assignment']}/nej",

@@ -40,6 +40,17 @@ class NeedForm(FlaskForm):
     """What a coordinator fills in to ask for volunteers. Choices are set by the view."""
 
     organisation_id = SelectField(_l("Organisation"), coerce=int)
+    # Any id reaches the service, which answers in Danish when it is no coordinator of the
+    # need's organisation (the choices list those of all the user's organisations).
+    contact_id = SelectField(
+        _l("Contact person"),
+        coerce=_int_or_none,
+        validate_choice=False,
+        description=_l(
+            "The coordinator volunteers can ask about the need. Their name, phone and email are "
+            "shown on the need's page and in the emails about it."
+        ),
+    )
     activity_type_id = SelectField(
         _l("Activity"), coerce=int, validators=[InputRequired(_l("Choose an activity."))]
     )

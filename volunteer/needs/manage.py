@@ -16,6 +16,7 @@ from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
+from volunteer.needs.contact import ContactError, choose_contact
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 from volunteer.needs.services import sync_occurrences
 from volunteer.needs.signup import offer_next
@@ -53,6 +54,9 @@ class NeedData:
     slots: int
     requires_child_certificate: bool
     languages: list[str]
+    # A coordinator of the organisation; None: keep the current one, else the creator or the
+    # organisation's first coordinator (``contact.choose_contact``).
+    contact_id: int | None = None
 
 
 def may_manage(user: User, need: Need) -> bool:
@@ -78,6 +82,10 @@ def manageable_organisations(user: User) -> list[Organisation]:
 def _apply(need: Need, data: NeedData, user: User, today: date, *, new: bool) -> None:
     if data.organisation_id not in [o.id for o in manageable_organisations(user)]:
         raise NeedError("organisation_id", "not_yours")
+    try:
+        contact = choose_contact(data.organisation_id, data.contact_id, user, need.contact_id)
+    except ContactError as exc:
+        raise NeedError("contact_id", exc.code) from exc
     activity = db.session.get(ActivityType, data.activity_type_id)
     if activity is None:
         raise NeedError("activity_type_id", "unknown")
@@ -98,6 +106,7 @@ def _apply(need: Need, data: NeedData, user: User, today: date, *, new: bool) ->
             raise NeedError("postcode", "unknown")
         place = (found.code, found.town, found.lat, found.lon)
     need.organisation_id = data.organisation_id
+    need.contact = contact
     need.activity_type = activity
     need.title = data.title
     need.description = data.description

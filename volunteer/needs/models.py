@@ -78,6 +78,11 @@ class Need(Base):
         ForeignKey("local_areas.id", ondelete="SET NULL"), index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Whom volunteers ask about the need: a coordinator of its organisation, named with their
+    # phone and email on the need's page and in every email about it (``needs.contact``).
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     # Where: the centre's place, or a postcode (and an optional street address). Shown only
@@ -113,7 +118,8 @@ class Need(Base):
     centre: Mapped[Centre | None] = relationship()
     activity_type: Mapped[ActivityType] = relationship()
     local_area: Mapped[LocalArea | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    contact: Mapped[User | None] = relationship(foreign_keys=[contact_id])
     occurrences: Mapped[list[Occurrence]] = relationship(
         back_populates="need", cascade="all, delete-orphan", order_by="Occurrence.starts_at"
     )

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from volunteer import bookings, geo
@@ -12,8 +13,9 @@ from volunteer.auth.models import Role
 from volunteer.caching import anonymous_page_cache
 from volunteer.catalogue import services as catalogue
 from volunteer.db import utcnow
+from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
-from volunteer.needs import manage, services, signup
+from volunteer.needs import contact, manage, services, signup
 from volunteer.needs.eligibility import reasons_not_eligible
 from volunteer.needs.forms import NeedForm, SearchForm
 from volunteer.needs.models import NeedStatus
@@ -50,6 +52,14 @@ REFUSED = {
     "full": _l("The activity is full: the place offered to you no longer exists."),
 }
 
+# Why "I am interested" sent nothing (``contact.ContactError`` codes → text).
+INTEREST_REFUSED = {
+    "already": _l("You are already on this activity."),
+    "eligible": _l("You can sign up for this activity straight away."),
+    "closed": NOT_ELIGIBLE["not_open"],
+    "no_contact": _l("The activity has no contact person yet. Please try again later."),
+}
+
 NEED_ERRORS = {
     "not_yours": _l("You can only post needs for your own organisation."),
     "unknown": _l("Choose one of the options."),
@@ -66,6 +76,9 @@ NEED_ERRORS = {
         "A volunteer on this need would have more activities a week than they want."
     ),
     "no_dates": _l("The need has no dates ahead. Change the date or the times."),
+    "not_in_organisation": _l(
+        "The contact person must be a coordinator of the need's organisation."
+    ),
 }
 
 
@@ -113,10 +126,13 @@ def detail(need_id: int) -> str:
     (card,) = services.cards_for([need], now)
     occurrences = services.upcoming_occurrences(need, now)
     mine = reasons = None
+    codes: tuple[str, ...] = ()
     seat = True
+    person = contact.contact_of(need)
     if current_user.is_authenticated and current_user.role == Role.VOLUNTEER:
         mine = signup.assignment_of(current_user, need)
-        reasons = [NOT_ELIGIBLE[r] for r in reasons_not_eligible(current_user, need, now)]
+        codes = reasons_not_eligible(current_user, need, now)
+        reasons = [_reason(code, need, person) for code in codes]
         seat = mine is None or bookings.seat_for(mine)
     return render_template(
         "needs/detail.html",
@@ -127,19 +143,63 @@ def detail(need_id: int) -> str:
         manager=manager,
         seat=seat,
         position=signup.waitlist_position(mine) if mine and mine.state == "waitlisted" else None,
+        contact=person,
+        may_ask=person is not None and contact.may_ask(codes),
+        interest_sent=bool(codes) and contact.interest_sent(current_user, need),
     )
+
+
+def _reason(code: str, need, person) -> str:  # type: ignore[no-untyped-def]
+    """Why the volunteer cannot sign up, in words; a missing child certificate names whom to
+    ask (with links), not just "your coordinator"."""
+    if code == "certificate_missing" and person is not None:
+        ask = contact.contact_sentence(need, html=True, person=person)
+        # The translation is ours; the sentence escaped the contact's details.
+        return Markup(  # noqa: S704
+            _("It requires a valid child certificate (børneattest). %(ask)s", ask=ask)
+        )
+    return str(NOT_ELIGIBLE[code])
+
+
+def _interest_limit() -> str:
+    return current_app.config["INTEREST_RATE_LIMIT"]
+
+
+@bp.post("/<int:need_id>/interesseret")
+@limiter.limit(_interest_limit)
+@role_required(Role.VOLUNTEER)
+def interest(need_id: int) -> Response:
+    """A volunteer who cannot sign up yet tells the need's contact they are interested."""
+    need = services.get_public_need(need_id) or abort(404)
+    try:
+        person, new = contact.express_interest(current_user, need, utcnow(), NOT_ELIGIBLE)
+    except contact.ContactError as exc:
+        flash(str(INTEREST_REFUSED[exc.code]), "info")
+    else:
+        if new:
+            message = _(
+                "Thank you! We have told %(name)s that you are interested. They will contact you.",
+                name=person.name,
+            )
+        else:
+            message = _(
+                "You have already told %(name)s that you are interested. They will contact you.",
+                name=person.name,
+            )
+        flash(message, "success")
+    return redirect(url_for("needs.detail", need_id=need_id))
 
 
 @bp.post("/<int:need_id>/tilmeld")
 @role_required(Role.VOLUNTEER)
 def sign_up(need_id: int) -> Response:
-    if services.get_public_need(need_id) is None:
-        abort(404)
+    need = services.get_public_need(need_id) or abort(404)
     try:
         result = signup.sign_up(current_user, need_id, utcnow())
     except signup.NotEligible as exc:
+        person = contact.contact_of(need)
         for reason in exc.reasons:
-            flash(str(NOT_ELIGIBLE[reason]), "warning")
+            flash(_reason(reason, need, person), "warning")
     except signup.AlreadySignedUp:
         flash(_("You are already signed up for this activity."), "info")
     else:
@@ -183,7 +243,12 @@ def answer_invitation(assignment_id: int, answer: str) -> Response:
 
 def _need_form(form: NeedForm, user) -> NeedForm:  # type: ignore[no-untyped-def]
     locale = select_locale()
-    form.organisation_id.choices = [(o.id, o.name) for o in manage.manageable_organisations(user)]
+    organisations = manage.manageable_organisations(user)
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    form.contact_id.choices = [
+        (person.id, person.name)
+        for person in contact.possible_contacts([o.id for o in organisations])
+    ]
     form.activity_type_id.choices = [(a.id, a.name(locale)) for a in catalogue.activity_types()]
     form.centre_id.choices = [(0, _("Another place (write the postcode)"))] + [
         (c.id, centre_line(c)) for c in catalogue.centres()
@@ -214,6 +279,7 @@ def _data(form: NeedForm) -> manage.NeedData:
         slots=form.slots.data,
         requires_child_certificate=form.requires_child_certificate.data,
         languages=form.languages.data or [],
+        contact_id=form.contact_id.data or None,
     )
 
 
@@ -221,6 +287,8 @@ def _data(form: NeedForm) -> manage.NeedData:
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def create() -> str | Response:
     form = _need_form(NeedForm(), current_user)
+    if request.method == "GET":
+        form.contact_id.data = current_user.id
     if form.validate_on_submit():
         try:
             need = manage.create_need(
