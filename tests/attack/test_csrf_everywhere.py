@@ -120,9 +120,10 @@ LAST = (
     "auth.logout",
     "volunteers.delete_account",
 )
-# The matrix lets no one through here (a proposal is swapped only for a shortlisted volunteer:
+# The matrix lets no one through here (a proposal is swapped only for a shortlisted volunteer,
+# and the world has no pending yes to answer:
 # 404), so the role is named; 404 is the view's own answer, after the token was accepted.
-ROLE_FOR = {"coordination.swap": "coordinator"}
+ROLE_FOR = {"coordination.swap": "coordinator", "coordination.answer_approval": "coordinator"}
 
 
 def right_role(expected: tuple) -> str:  # type: ignore[type-arg]
