@@ -224,11 +224,11 @@ def test_0004_keeps_solved_runs_as_done_and_the_old_code_can_still_write_them(em
     assert [tuple(row) for row in rows] == [(1, "done", True, None), (2, "done", False, None)]
 
 
-def test_0008_asks_for_approval_nowhere_until_switched_on_and_keeps_every_link(empty_app):
+def test_0006_asks_for_approval_nowhere_until_switched_on_and_keeps_every_link(empty_app):
     """Existing activity types do not require approval. Rebuilding the assignments table (its
     state check gains ``pending``) keeps the visits that point at its rows; on the way down a
     pending yes becomes withdrawn (the old schema has no such state)."""
-    upgrade(revision="0004")
+    upgrade(revision="0005")
     _insert_0001_assignments()  # activity type 1, needs 1–2, waitlisted sign-ups 1–6
     t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     with db.engine.begin() as conn:
@@ -253,7 +253,7 @@ def test_0008_asks_for_approval_nowhere_until_switched_on_and_keeps_every_link(e
         assert conn.execute(text("SELECT assignment_id FROM visits")).scalar() == 1
         assert not conn.execute(text("SELECT requires_approval FROM activity_types")).scalar()
         conn.execute(text("UPDATE assignments SET state = 'pending' WHERE id = 1"))
-    downgrade(revision="0004")
+    downgrade(revision="0005")
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT state FROM assignments WHERE id = 1")).scalar() == (
             "withdrawn"

@@ -6,8 +6,8 @@ until an administrator switches it on), the ``approvals`` table (volunteer × or
 activity type, with the date of the first conversation) and the ``pending`` assignment state.
 Additive: the previous version's code never writes ``pending``.
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 14:30:00.000000
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
