@@ -200,6 +200,8 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
             description_da=desc_da,
             description_en=desc_en,
             requires_child_certificate=child,
+            # A visiting friend comes into a lone senior's home: a coordinator meets them first.
+            requires_approval=code == "besoegsven",
             sort_order=order,
         )
     db.session.add_all(activities.values())

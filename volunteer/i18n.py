@@ -120,6 +120,7 @@ STATE_LABELS = {
         "proposed": _l("Proposed"),
         "waitlisted": _l("On the waiting list"),
         "invited": _l("Invited"),
+        "pending": _l("Waiting for approval"),
         "accepted": _l("Accepted"),
         "declined": _l("Declined"),
         "expired": _l("Expired"),

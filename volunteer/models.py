@@ -5,6 +5,7 @@ from volunteer.auth.models import Role, User, centre_staff, organisation_members
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import (
+    Approval,
     Assignment,
     AssignmentSource,
     AssignmentState,
@@ -28,6 +29,7 @@ from volunteer.volunteers.models import (
 
 __all__ = [
     "ActivityType",
+    "Approval",
     "Assignment",
     "AssignmentSource",
     "AssignmentState",

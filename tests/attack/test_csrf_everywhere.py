@@ -153,9 +153,14 @@ LAST = (
     "volunteers.delete_account",
     "auth.change_password",  # as the admin (ROLE_FOR): the others still log in with theirs
 )
-# The matrix lets no one through here (a proposal is swapped only for a shortlisted volunteer:
+# The matrix lets no one through here (a proposal is swapped only for a shortlisted volunteer,
+# and the world has no pending yes to answer:
 # 404), so the role is named; 404 is the view's own answer, after the token was accepted.
-ROLE_FOR = {"coordination.swap": "coordinator", "auth.change_password": "admin"}
+ROLE_FOR = {
+    "coordination.swap": "coordinator",
+    "coordination.answer_approval": "coordinator",
+    "auth.change_password": "admin",
+}
 
 
 def right_role(expected: tuple) -> str:  # type: ignore[type-arg]

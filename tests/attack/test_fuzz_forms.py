@@ -202,6 +202,12 @@ FORMS: dict[str, Form] = {
         lambda w: f"/koordinator/matchning/{w['run']}/beslut",
         lambda w: {"proposal": str(w["proposal"]), "action": "reject"},
     ),
+    "answer_approval": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/godkendelser/{w['assignment']}/godkend",
+        lambda w: {"talked_on": "2026-12-01", "reason": "Vi har talt sammen."},
+    ),
     "ask_for_help": Form(
         "centre",
         "post",

@@ -42,6 +42,18 @@ def empty_app(request, tmp_path):
         drop_pg_schema(PG_URL, DRIFT_SCHEMA)
 
 
+def _old_activity_type(conn, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Activity type 1 with the columns every revision has (the models' table has newer ones)."""
+    conn.execute(
+        text(
+            "INSERT INTO activity_types (id, code, name_da, name_en, description_da,"
+            " description_en, requires_child_certificate, sort_order, active)"
+            " VALUES (1, :code, :code, :code, '', '', false, 0, true)"
+        ),
+        {"code": code},
+    )
+
+
 def _drift():
     with db.engine.connect() as conn:
         context = MigrationContext.configure(
@@ -80,10 +92,7 @@ def _insert_0001_assignments() -> dict[int, int]:
         conn.execute(
             insert(tables["organisations"]), {"id": 1, "name": "Kommune", "kind": "municipality"}
         )
-        conn.execute(
-            insert(tables["activity_types"]),
-            {"id": 1, "code": "spisevenner", "name_da": "Spisevenner", "name_en": "Meal friends"},
-        )
+        _old_activity_type(conn, "spisevenner")
         conn.execute(
             insert(tables["users"]),
             [{"id": i, "email": f"v{i}@example.org", "name": f"V {i}"} for i in range(1, 6)],
@@ -249,10 +258,7 @@ def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(em
             insert(tables["organisations"]),
             [{"id": i, "name": f"Org {i}", "kind": "association"} for i in range(1, 5)],
         )
-        conn.execute(
-            insert(tables["activity_types"]),
-            {"id": 1, "code": "lektiecafe", "name_da": "Lektiecafé", "name_en": "Homework café"},
-        )
+        _old_activity_type(conn, "lektiecafe")
         conn.execute(
             insert(tables["users"]),
             [
@@ -294,3 +300,41 @@ def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(em
     downgrade(revision="0004")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM assignments")).scalar() == 1
+
+
+def test_0006_asks_for_approval_nowhere_until_switched_on_and_keeps_every_link(empty_app):
+    """Existing activity types do not require approval. Rebuilding the assignments table (its
+    state check gains ``pending``) keeps the visits that point at its rows; on the way down a
+    pending yes becomes withdrawn (the old schema has no such state)."""
+    upgrade(revision="0005")
+    _insert_0001_assignments()  # activity type 1, needs 1–2, waitlisted sign-ups 1–6
+    t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO occurrences (id, need_id, starts_at, ends_at, status)"
+                " VALUES (1, 1, :at, :end, 'scheduled')"
+            ),
+            {"at": t0, "end": t0 + timedelta(hours=1)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO visits"
+                " (id, occurrence_id, volunteer_id, assignment_id, state, created_at)"
+                " VALUES (1, 1, 1, 1, 'confirmed', :at)"
+            ),
+            {"at": t0},
+        )
+    upgrade()
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT assignment_id FROM visits")).scalar() == 1
+        assert not conn.execute(text("SELECT requires_approval FROM activity_types")).scalar()
+        conn.execute(text("UPDATE assignments SET state = 'pending' WHERE id = 1"))
+    downgrade(revision="0005")
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT state FROM assignments WHERE id = 1")).scalar() == (
+            "withdrawn"
+        )
+        assert conn.execute(text("SELECT assignment_id FROM visits")).scalar() == 1
+    assert "approvals" not in inspect(db.engine).get_table_names()

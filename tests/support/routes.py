@@ -192,6 +192,13 @@ def routes(w):
         "coordination.index": ("get", "/koordinator/", COORDINATION),
         "coordination.needs": ("get", "/koordinator/opgaver", COORDINATION),
         "coordination.volunteers": ("get", "/koordinator/frivillige", COORDINATION),
+        "coordination.approvals_queue": ("get", "/koordinator/godkendelser", COORDINATION),
+        # The world's assignment is accepted, not pending: nobody can answer it (404).
+        "coordination.answer_approval": (
+            "post",
+            f"/koordinator/godkendelser/{w['assignment']}/afvis",
+            (LOGIN, 403, 403, 404, 404, 403, 403, 404),
+        ),
         "coordination.volunteer_detail": (
             "get",
             f"/koordinator/frivillige/{w['volunteer_id']}",

@@ -21,9 +21,10 @@ from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need
 
-# What busies a volunteer: places held (accepted, invited). Coordinators' proposals count too
-# when building a proposal, so a review never holds two proposals at one time for one person.
-COMMITTED_STATES = (AssignmentState.ACCEPTED, AssignmentState.INVITED)
+# What busies a volunteer: places held (accepted, pending approval, invited). Coordinators'
+# proposals count too when building a proposal, so a review never holds two proposals at one
+# time for one person.
+COMMITTED_STATES = (AssignmentState.ACCEPTED, AssignmentState.PENDING, AssignmentState.INVITED)
 PROPOSING_STATES = (*COMMITTED_STATES, AssignmentState.PROPOSED)
 
 

@@ -1,8 +1,9 @@
 """Held and free places: one definition for every page, digest and report.
 
-An accepted volunteer holds a place, and so does an open invitation (the invited volunteer may
-still say yes). Free places are ``slots − held``, never below zero. Proposals and the waiting
-list hold nothing.
+An accepted volunteer holds a place, so does one who said yes and waits for a coordinator's
+approval (pending), and so does an open invitation (the invited volunteer may still say yes).
+Free places are ``slots − held``, never below zero. Proposals and the waiting list hold
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus
 
-HELD_STATES = (AssignmentState.ACCEPTED, AssignmentState.INVITED)
+# Said yes: accepted, or waiting for approval before the first visit.
+YES_STATES = (AssignmentState.ACCEPTED, AssignmentState.PENDING)
+HELD_STATES = (*YES_STATES, AssignmentState.INVITED)
 
 
 def _count(need_id: int, states: Sequence[str], other_than: int | None) -> int:
@@ -28,13 +31,14 @@ def _count(need_id: int, states: Sequence[str], other_than: int | None) -> int:
 
 
 def held_count(need_id: int, *, other_than: int | None = None) -> int:
-    """Places held on the need (accepted + invited), leaving out volunteer ``other_than``."""
+    """Places held on the need (accepted, pending, invited), leaving out ``other_than``."""
     return _count(need_id, HELD_STATES, other_than)
 
 
 def accepted_count(need_id: int, *, other_than: int | None = None) -> int:
-    """Accepted volunteers on the need, leaving out volunteer ``other_than``."""
-    return _count(need_id, (AssignmentState.ACCEPTED,), other_than)
+    """Volunteers who said yes to the need (accepted or pending approval), leaving out
+    volunteer ``other_than``."""
+    return _count(need_id, YES_STATES, other_than)
 
 
 def held_counts(need_ids: Sequence[int]) -> dict[int, int]:

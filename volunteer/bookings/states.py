@@ -17,24 +17,33 @@ from volunteer.auth.models import User
 from volunteer.bookings.clashes import COMMITTED_STATES, conflict_for
 from volunteer.bookings.locks import lock_need, lock_volunteer
 from volunteer.bookings.places import (
+    YES_STATES,
     accepted_count,
     has_dates_ahead,
     held_count,
     refresh_status,
 )
 from volunteer.bookings.visits import booked_ahead, cancel
+from volunteer.catalogue.models import ActivityType
 from volunteer.centres.models import Visit, VisitState
-from volunteer.coordination.models import TRANSITIONS, Assignment, AssignmentState
+from volunteer.coordination.models import TRANSITIONS, Approval, Assignment, AssignmentState
+from volunteer.coordination.services import coordinators_of
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.notifications.services import enqueue
 
 INVITATION_DAYS = 3
 # A new row starts here: matching proposes, a sign-up is accepted or waits.
 INITIAL_STATES = frozenset(
-    {AssignmentState.PROPOSED, AssignmentState.WAITLISTED, AssignmentState.ACCEPTED}
+    {
+        AssignmentState.PROPOSED,
+        AssignmentState.WAITLISTED,
+        AssignmentState.PENDING,
+        AssignmentState.ACCEPTED,
+    }
 )
 # Moves that take a place; they are checked against seats, dates, clashes and capacity.
-TAKING = frozenset({AssignmentState.INVITED, AssignmentState.ACCEPTED})
+TAKING = frozenset({AssignmentState.INVITED, AssignmentState.PENDING, AssignmentState.ACCEPTED})
 LEAVING = frozenset({AssignmentState.WITHDRAWN, AssignmentState.ENDED})
 
 
@@ -66,13 +75,13 @@ def _refuse_unless_bookable(
     Call holding the need's and the volunteer's locks (``_lock``)."""
     if not has_dates_ahead(need.id, now):
         raise Refused("finished")
-    if to == AssignmentState.ACCEPTED:
+    if to in YES_STATES:
         taken = accepted_count(need.id, other_than=volunteer.id)
     else:
         taken = held_count(need.id, other_than=volunteer.id)
     if taken >= need.slots:
         raise Refused("full")
-    states = (AssignmentState.ACCEPTED,) if answering else COMMITTED_STATES
+    states = YES_STATES if answering else COMMITTED_STATES
     problem = conflict_for(volunteer, need, now, states=states)
     if problem is not None:
         raise Refused(problem)
@@ -87,17 +96,43 @@ def _lock(need_id: int, volunteer_id: int) -> Need:
     return need
 
 
+def needs_approval(volunteer_id: int, need: Need) -> bool:
+    """Whether the volunteer must be approved (a first conversation with a coordinator) before
+    the need's first visit: its activity type asks for it and no coordinator of the need's
+    organisation has approved them for that type yet."""
+    activity = db.session.get(ActivityType, need.activity_type_id)
+    if activity is None or not activity.requires_approval:
+        return False
+    approved = db.session.scalar(
+        select(Approval.id).where(
+            Approval.volunteer_id == volunteer_id,
+            Approval.organisation_id == need.organisation_id,
+            Approval.activity_type_id == need.activity_type_id,
+        )
+    )
+    return approved is None
+
+
+def _landing(volunteer_id: int, need: Need, to: AssignmentState) -> AssignmentState:
+    """A yes lands on accepted, or on pending while the volunteer still needs approval."""
+    if to == AssignmentState.ACCEPTED and needs_approval(volunteer_id, need):
+        return AssignmentState.PENDING
+    return to
+
+
 def start(
     need_id: int, volunteer: User, state: AssignmentState, now: datetime, **fields: Any
 ) -> Assignment:
     """A new assignment in one of the initial states (proposed, waitlisted, accepted), added to
     the session and flushed. Accepted is checked like ``move`` (under the same locks); raises
-    Refused and adds nothing then."""
+    Refused and adds nothing then. Accepted lands on pending while the volunteer needs approval
+    (``needs_approval``): read the state it got from the row."""
     if state not in INITIAL_STATES:
         raise ForbiddenMove(f"new → {state}")
     taking = state in TAKING
     if taking:
         need = _lock(need_id, volunteer.id)
+        state = _landing(volunteer.id, need, state)
         _refuse_unless_bookable(volunteer, need, state, now)
     assignment = Assignment(
         need_id=need_id, volunteer_id=volunteer.id, state=state, created_at=now, **fields
@@ -116,12 +151,16 @@ def move(assignment: Assignment, to: AssignmentState, now: datetime) -> list[Vis
     busy then nor at their weekly capacity (else Refused; nothing changes either way).
 
     Sets the timestamps of the new state, creates the volunteer's visits on acceptance and
-    cancels their future ones on leaving (returned), then refreshes the need's status."""
+    cancels their future ones on leaving (returned), then refreshes the need's status.
+    Accepted lands on pending while the volunteer needs approval (``needs_approval``)."""
     current = AssignmentState(assignment.state)
     if to not in TRANSITIONS[current]:
         raise ForbiddenMove(f"{current} → {to}")
     if to in TAKING:
         need = _lock(assignment.need_id, assignment.volunteer_id)
+        to = _landing(assignment.volunteer_id, need, to)
+        if to not in TRANSITIONS[current]:
+            raise ForbiddenMove(f"{current} → {to}")
         answering = current == AssignmentState.INVITED
         _refuse_unless_bookable(assignment.volunteer, need, to, now, answering=answering)
     else:
@@ -137,12 +176,15 @@ def _arrive(assignment: Assignment, state: AssignmentState, now: datetime) -> li
     if state == AssignmentState.INVITED:
         assignment.invited_at = now
         assignment.invite_expires_at = now + timedelta(days=INVITATION_DAYS)
+    elif state == AssignmentState.PENDING:
+        assignment.responded_at = now  # no visits until a coordinator approves
+        _ask_for_approval(assignment, now)
     elif state == AssignmentState.ACCEPTED:
         assignment.responded_at = now
         assignment.ended_at = None
         _create_visits(assignment, now)
     elif state in (AssignmentState.DECLINED, AssignmentState.EXPIRED):
-        assignment.responded_at = assignment.responded_at or now
+        assignment.responded_at = now
     elif state in LEAVING:
         assignment.ended_at = now
         return _cancel_future_visits(assignment, now)
@@ -150,6 +192,20 @@ def _arrive(assignment: Assignment, state: AssignmentState, now: datetime) -> li
         assignment.responded_at = None
         assignment.ended_at = None
     return []
+
+
+def _ask_for_approval(assignment: Assignment, now: datetime) -> None:
+    """The need's coordinators are asked to call the volunteer for a first conversation."""
+    need = db.session.get(Need, assignment.need_id)
+    volunteer = db.session.get(User, assignment.volunteer_id)
+    for coordinator in coordinators_of(need.organisation_id):
+        enqueue(
+            f"approval-asked:{assignment.id}:{coordinator.id}:{int(now.timestamp())}",
+            coordinator,
+            "approval_asked",
+            need=need,
+            volunteer=volunteer,
+        )
 
 
 def _create_visits(assignment: Assignment, now: datetime) -> None:

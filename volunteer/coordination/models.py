@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ class AssignmentState(enum.StrEnum):
     PROPOSED = "proposed"  # suggested by matching, waiting for the coordinator
     WAITLISTED = "waitlisted"  # signed up to a full need; offered the next free slot in order
     INVITED = "invited"  # approved by the coordinator, waiting for the volunteer
+    PENDING = "pending"  # said yes to an activity that needs approval; waiting for a coordinator
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
@@ -40,16 +41,30 @@ class AssignmentState(enum.StrEnum):
 # The state machine. ``volunteer.bookings.move`` is the only writer of ``Assignment.state`` and
 # refuses every other move. A finished row (declined, expired, withdrawn, ended) may start
 # again by signing up: there is one row per volunteer and need, so it is reused.
-_AGAIN = frozenset({AssignmentState.ACCEPTED, AssignmentState.WAITLISTED})
+_AGAIN = frozenset({AssignmentState.ACCEPTED, AssignmentState.PENDING, AssignmentState.WAITLISTED})
 TRANSITIONS: dict[AssignmentState, frozenset[AssignmentState]] = {
     AssignmentState.PROPOSED: frozenset(
         {AssignmentState.INVITED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
     ),
     AssignmentState.WAITLISTED: frozenset(
-        {AssignmentState.INVITED, AssignmentState.ACCEPTED, AssignmentState.WITHDRAWN}
+        {
+            AssignmentState.INVITED,
+            AssignmentState.ACCEPTED,
+            AssignmentState.PENDING,
+            AssignmentState.WITHDRAWN,
+        }
     ),
     AssignmentState.INVITED: frozenset(
-        {AssignmentState.ACCEPTED, AssignmentState.DECLINED, AssignmentState.EXPIRED}
+        {
+            AssignmentState.ACCEPTED,
+            AssignmentState.PENDING,
+            AssignmentState.DECLINED,
+            AssignmentState.EXPIRED,
+        }
+    ),
+    # A coordinator approves (after a first conversation) or declines; the volunteer may leave.
+    AssignmentState.PENDING: frozenset(
+        {AssignmentState.ACCEPTED, AssignmentState.DECLINED, AssignmentState.WITHDRAWN}
     ),
     AssignmentState.ACCEPTED: frozenset({AssignmentState.WITHDRAWN, AssignmentState.ENDED}),
     AssignmentState.DECLINED: _AGAIN,
@@ -57,6 +72,24 @@ TRANSITIONS: dict[AssignmentState, frozenset[AssignmentState]] = {
     AssignmentState.WITHDRAWN: _AGAIN,
     AssignmentState.ENDED: _AGAIN,
 }
+
+
+class Approval(Base):
+    """A coordinator has met the volunteer (a first conversation) and approved them for an
+    activity type that requires it, in one organisation: their later sign-ups are accepted."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("volunteer_id", "organisation_id", "activity_type_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    activity_type_id: Mapped[int] = mapped_column(
+        ForeignKey("activity_types.id", ondelete="CASCADE")
+    )
+    talked_on: Mapped[date]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AssignmentSource(enum.StrEnum):

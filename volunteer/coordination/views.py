@@ -11,14 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectField
+from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
 
+from volunteer import bookings
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
-from volunteer.coordination import attention, proposals, runs, services
+from volunteer.coordination import approvals, attention, proposals, runs, services
 from volunteer.coordination.models import MatchRun, RunState
 from volunteer.db import utcnow
 from volunteer.i18n import select_locale
@@ -222,3 +224,66 @@ def volunteer_detail(user_id: int) -> str | Response:
         form=form,
         today=today,
     )
+
+
+# Approval before the first visit.
+
+APPROVAL_ERRORS = {
+    "talk_missing": _l("Write the date of your first talk with the volunteer."),
+    "talk_in_future": _l("The talk cannot be in the future."),
+    "reason_missing": _l("Write a short reason. The volunteer is told."),
+    # bookings.Refused codes, said to the coordinator
+    "full": _l("The activity is full."),
+    "finished": _l("The activity has no dates ahead any more."),
+    "clash": _l("The volunteer now has another activity at the same time."),
+    "over_capacity": _l("The volunteer already has as many activities a week as they want."),
+}
+
+
+class ApprovalForm(FlaskForm):
+    talked_on = DateField(_l("Date of the first talk"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason (the volunteer is told)"),
+        validators=[Optional(), Length(max=approvals.REASON_MAX)],
+    )
+
+
+@bp.get("/godkendelser")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def approvals_queue() -> str:
+    return render_template(
+        "coordination/approvals.html",
+        pending=approvals.queue(current_user),
+        form=ApprovalForm(),
+        today=local_today(utcnow()),
+    )
+
+
+@bp.post("/godkendelser/<int:assignment_id>/<any(godkend, afvis):answer>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def answer_approval(assignment_id: int, answer: str) -> Response:
+    form = ApprovalForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "warning")
+        return redirect(url_for("coordination.approvals_queue"))
+    try:
+        if answer == "godkend":
+            done = approvals.approve(current_user, assignment_id, form.talked_on.data, utcnow())
+        else:
+            done = approvals.decline(current_user, assignment_id, form.reason.data, utcnow())
+    except approvals.NotFound:
+        abort(404)
+    except approvals.BadAnswer as exc:
+        flash(str(APPROVAL_ERRORS[exc.code]), "warning")
+        return redirect(url_for("coordination.approvals_queue"))
+    except bookings.Refused as exc:
+        flash(str(APPROVAL_ERRORS[exc.code]), "warning")
+        return redirect(url_for("coordination.approvals_queue"))
+    name = done.assignment.volunteer.name
+    if done.accepted:
+        flash(_("%(name)s is approved, and the dates are booked.", name=name), "success")
+    else:
+        flash(_("%(name)s is told that it will not go ahead this time.", name=name), "info")
+    return redirect(url_for("coordination.approvals_queue"))

@@ -209,9 +209,11 @@ def open_need(user: User, need: Need, now: datetime) -> None:
 
 
 # Where closing a need moves each assignment: a yes ends, an open question (proposal or
-# invitation) expires, the waiting list is withdrawn.
+# invitation) expires, a yes still waiting for approval is declined, the waiting list is
+# withdrawn.
 CLOSING_MOVES = {
     AssignmentState.ACCEPTED: AssignmentState.ENDED,
+    AssignmentState.PENDING: AssignmentState.DECLINED,
     AssignmentState.INVITED: AssignmentState.EXPIRED,
     AssignmentState.PROPOSED: AssignmentState.EXPIRED,
     AssignmentState.WAITLISTED: AssignmentState.WITHDRAWN,

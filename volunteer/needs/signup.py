@@ -31,6 +31,7 @@ from volunteer.notifications.services import enqueue
 INVITATION_DAYS = bookings.INVITATION_DAYS
 ACTIVE_STATES = (
     AssignmentState.ACCEPTED,
+    AssignmentState.PENDING,
     AssignmentState.INVITED,
     AssignmentState.WAITLISTED,
     AssignmentState.PROPOSED,

@@ -12,6 +12,7 @@ from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.caching import anonymous_page_cache
 from volunteer.catalogue import services as catalogue
+from volunteer.coordination.models import AssignmentState
 from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
@@ -45,6 +46,12 @@ NOT_ELIGIBLE = {
         "You can change that on My page."
     ),
 }
+
+# A yes to an activity that needs a first conversation before the first visit.
+AWAITING_APPROVAL = _l(
+    "Thank you for saying yes! Before your first visit a coordinator will call you for a short "
+    "first talk. Until then your place is kept for you."
+)
 
 # Why an invitation could not be accepted (``bookings.Refused`` codes → text).
 REFUSED = {
@@ -212,6 +219,8 @@ def sign_up(need_id: int) -> Response:
                 ),
                 "info",
             )
+        elif result.assignment.state == AssignmentState.PENDING:
+            flash(str(AWAITING_APPROVAL), "success")
         else:
             flash(_("You are signed up. Thank you! Your dates are on My page."), "success")
     return redirect(url_for("needs.detail", need_id=need_id))
@@ -231,7 +240,9 @@ def answer_invitation(assignment_id: int, answer: str) -> Response:
         return redirect(url_for("volunteers.home"))
     if assignment is None:
         abort(404)
-    if answer == "ja":
+    if answer == "ja" and assignment.state == AssignmentState.PENDING:
+        flash(str(AWAITING_APPROVAL), "success")
+    elif answer == "ja":
         flash(_("You have accepted. Thank you! Your dates are on My page."), "success")
     else:
         flash(_("You have said no thanks. The place goes to the next volunteer."), "info")

@@ -31,6 +31,7 @@ from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, Voluntee
 
 ACTIVE_ASSIGNMENT_STATES = (
     AssignmentState.INVITED,
+    AssignmentState.PENDING,
     AssignmentState.ACCEPTED,
     AssignmentState.WAITLISTED,
 )
@@ -391,7 +392,7 @@ def end_assignment(
             volunteer_name=volunteer_name,
             cancelled_visits=len(cancelled),
         )
-    if state in (AssignmentState.ACCEPTED, AssignmentState.INVITED):
+    if state in bookings.HELD_STATES:
         offer_next(assignment.need, now)
     return cancelled
 
