@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from volunteer.forms import postcode_field, strip_filter
+from volunteer.forms import SamskabForm, postcode_field, strip_filter
 
 # Passwords that the length rule alone would let through and that guessers try first.
 COMMON_PASSWORDS = frozenset(
@@ -74,7 +74,7 @@ def _email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SamskabForm):
     name = StringField(
         _l("Name"),
         filters=[strip_filter],
@@ -103,7 +103,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SamskabForm):
     email = _email_field()
     password = PasswordField(
         _l("Password"),
@@ -113,11 +113,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(SamskabForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SamskabForm):
     password = PasswordField(
         _l("New password"),
         description=_l("At least 10 characters. A few words together are easy to remember."),
