@@ -52,12 +52,25 @@ class _CatalogueTranslations:
 _TRANSLATIONS = _CatalogueTranslations()
 
 
+def _one_message_per_unreadable_value(form: Form) -> None:
+    """A value that is not a number (or date, or time) gets that one message: not also "write a
+    number from 1 to 20" from the validators, which ran on nothing."""
+    for field in form:
+        if field.process_errors and len(field.errors) > len(field.process_errors):
+            field.errors = list(field.process_errors)
+
+
 class SamskabForm(FlaskForm):
     """A POST form (CSRF from Flask-WTF) whose built-in messages are in the page's language."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> _CatalogueTranslations:
             return _TRANSLATIONS
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        _one_message_per_unreadable_value(self)
+        return valid
 
 
 class SamskabGetForm(Form):
@@ -66,6 +79,11 @@ class SamskabGetForm(Form):
     class Meta:
         def get_translations(self, form: Any) -> _CatalogueTranslations:
             return _TRANSLATIONS
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        _one_message_per_unreadable_value(self)
+        return valid
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext marker's conventional name

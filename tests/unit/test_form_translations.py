@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange
 
 import volunteer
 from volunteer import create_app
@@ -95,3 +95,13 @@ def test_hours_may_be_written_with_a_decimal_comma(ctx):
     form = _Sample(MultiDict({"hours": " 2,5 "}), meta={"csrf": False})
     assert form.hours.data == Decimal("2.5")
     assert _Sample(MultiDict({"hours": "2.25"}), meta={"csrf": False}).hours.data == Decimal("2.25")
+
+
+class _Slots(SamskabForm):
+    slots = IntegerField(validators=[NumberRange(1, 20, message="Skriv et tal fra 1 til 20.")])
+
+
+def test_a_value_that_is_not_a_number_gets_one_message(ctx):
+    with force_locale("da"):
+        assert _errors(_Slots, {"slots": "to"})["slots"] == ["Skriv et helt tal, fx 3."]
+        assert _errors(_Slots, {"slots": "21"})["slots"] == ["Skriv et tal fra 1 til 20."]
