@@ -22,8 +22,21 @@ from sqlalchemy import select
 
 from support.auth import log_in
 from support.routes import ROLES, SESSION_CHANGING, routes
+from volunteer.coordination.models import RunState
 from volunteer.extensions import db
-from volunteer.models import ActivityType, Centre, LocalArea, Need, Organisation, User
+from volunteer.models import (
+    ActivityType,
+    AssignmentState,
+    Centre,
+    LocalArea,
+    Need,
+    NeedStatus,
+    Organisation,
+    OutboxState,
+    User,
+    VisitState,
+)
+from volunteer.needs.models import OccurrenceStatus, Schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "volunteer/translations/da/LC_MESSAGES/messages.po"
@@ -148,20 +161,23 @@ class _Phrase:
         return match.group(0) if match else None
 
 
-def _catalogue_phrases() -> list[_Phrase]:
+def _forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _catalogue() -> list:
     with CATALOGUE.open("rb") as fh:
-        catalogue = read_po(fh, locale="da")
+        return [m for m in read_po(fh, locale="da") if m.id]
 
-    def forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
-        return value if isinstance(value, tuple) else (value,)
 
-    messages = [m for m in catalogue if m.id]
+def _catalogue_phrases() -> list[_Phrase]:
+    messages = _catalogue()
     # English that is also Danish ("Centre" is the plural of "center") is no sign of English.
-    danish = {text for m in messages for text in forms(m.string)}
+    danish = {text for m in messages for text in _forms(m.string)}
     return [
         _Phrase("catalogue", english)
         for m in messages
-        for english in forms(m.id)
+        for english in _forms(m.id)
         if english not in danish
     ]
 
@@ -178,11 +194,39 @@ def _wtforms_phrases() -> list[_Phrase]:
 
 
 PHRASES = _catalogue_phrases() + _wtforms_phrases()
+DANISH_WORDS = {
+    word
+    for m in _catalogue()
+    for text in _forms(m.string)
+    for word in re.findall(r"\w+", text.lower())
+}
+# Stored codes, which a page names in words (a case-sensitive whole word: "Åben", never "open").
+STATE_CODES = sorted(
+    {
+        str(state)
+        for states in (
+            AssignmentState,
+            NeedStatus,
+            OccurrenceStatus,
+            OutboxState,
+            RunState,
+            Schedule,
+            VisitState,
+        )
+        for state in states
+    }
+)
 WORDS = re.compile(r"(?<!\w)(?:" + "|".join(ENGLISH_WORDS) + r")(?!\w)", re.IGNORECASE)
 
 
-def english_in(text: str, phrases: list[_Phrase] = PHRASES) -> list[str]:
+def english_in(
+    text: str, phrases: list[_Phrase] = PHRASES, codes: tuple[str, ...] = ()
+) -> list[str]:
+    """What in ``text`` is English, or a stored code (a state, an activity's slug) shown raw."""
     found = []
+    for code in (*STATE_CODES, *codes):
+        if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
+            found.append(f"code {code!r}")
     for phrase in phrases:
         hit = phrase.find(text)
         if hit is not None:
@@ -204,13 +248,23 @@ def _names() -> list[str]:
     for need in db.session.scalars(select(Need)):
         names.update(filter(None, (need.title, need.address)))
     for activity in db.session.scalars(select(ActivityType)):
-        names.update((activity.name_da, activity.code))
+        names.add(activity.name_da)
     return sorted(names, key=len, reverse=True)
+
+
+def _activity_codes() -> tuple[str, ...]:
+    """Activity slugs that are not also Danish words ("spisevenner" is both)."""
+    return tuple(
+        a.code
+        for a in db.session.scalars(select(ActivityType))
+        if a.code not in a.name_da and a.code not in DANISH_WORDS
+    )
 
 
 class _Checker:
     def __init__(self) -> None:
         self.names = _names()
+        self.codes = _activity_codes()
         self.seen: dict[str, list[str]] = {}
         self.problems: list[str] = []
         self.pages = 0
@@ -223,7 +277,7 @@ class _Checker:
         assert '<html lang="da">' in html, where
         text = page_text(html, self.names)
         if text not in self.seen:
-            self.seen[text] = english_in(text)
+            self.seen[text] = english_in(text, codes=self.codes)
         self.problems += [f"{where}: {problem}" for problem in self.seen[text]]
 
 
@@ -241,6 +295,11 @@ def test_the_reader_finds_english_and_ignores_what_it_should():
     assert any("'Not a valid choice.'" in p for p in problems), problems
     assert any("'%(num)d more wanted'" in p for p in problems), problems
     assert english_in("Vi mangler 2 frivillige (2 pladser i alt). Det tager to minutter.") == []
+    assert english_in("Status: Accepteret") == []
+    assert english_in("Status: accepted") == ["code 'accepted'"]
+    assert english_in("kan lide aktiv-hver-dag", codes=("aktiv-hver-dag",)) == [
+        "code 'aktiv-hver-dag'"
+    ]
 
 
 # Pages another part of issue #12 is rewriting; each has its own strict xfail test below, so the
