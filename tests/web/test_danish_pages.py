@@ -3,7 +3,8 @@ forms sent back with bad input, read as a person reads them (the text, the alt/t
 
 A page fails when its text holds (a) an English msgid of our catalogue whose Danish differs from
 it (a missing translation, or English text outside gettext that happens to be a msgid), (b) one of
-WTForms' built-in English messages, or (c) a common English word. Not read: <script>, <style>,
+WTForms' built-in English messages, (c) a common English word, or (d) a stored code shown raw (a
+state such as "pending", an activity's slug such as "aktiv-hver-dag"). Not read: <script>, <style>,
 what the user typed (input values, textareas), anything marked with another language (the
 "English" button of the language switch), and the names of people, places, organisations,
 activities and the brand.
