@@ -11,7 +11,7 @@ from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_day_names
-from flask import Flask, current_app, session
+from flask import Flask, current_app, g, session
 from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -74,8 +74,35 @@ def km(value: float) -> str:
     return gettext("%(km)s km", km=format_decimal(value, format="#,##0.0"))
 
 
+def activity_name(code: str) -> str:
+    """An activity type's name in the page's language, from its code ('besoegsven' → 'Besøgsven');
+    the code itself if the type is gone. Looked up once per request."""
+    names = g.get("activity_names")
+    if names is None:
+        from sqlalchemy import select
+
+        from volunteer.catalogue.models import ActivityType
+        from volunteer.extensions import db
+
+        locale = str(get_locale())
+        names = {a.code: a.name(locale) for a in db.session.scalars(select(ActivityType))}
+        g.activity_names = names
+    return names.get(code, code)
+
+
+def language_names(codes: list[str]) -> str:
+    """'dansk, engelsk' / 'Danish, English' for ISO codes; an unknown code stays as it is."""
+    from volunteer.forms import LANGUAGES
+
+    names = [str(LANGUAGES[code]) if code in LANGUAGES else code for code in codes]
+    if str(get_locale()) == "da":  # Danish writes language names in lower case in a sentence
+        names = [name.lower() for name in names]
+    return ", ".join(names)
+
+
 def match_reasons(codes: list[list[Any]] | None) -> str:
-    """A match's reason codes (from the matching engine) as one readable line."""
+    """A match's reason codes (from the matching engine) as one readable line, with names
+    (never codes or slugs) in the page's language."""
     parts = []
     for code, params in codes or []:
         if code == "distance":
@@ -91,9 +118,11 @@ def match_reasons(codes: list[list[Any]] | None) -> str:
                 )
             )
         elif code == "interest":
-            parts.append(gettext("likes %(activity)s", activity=params["activity"]))
+            parts.append(gettext("likes %(activity)s", activity=activity_name(params["activity"])))
         elif code == "language":
-            parts.append(gettext("speaks %(languages)s", languages=", ".join(params["languages"])))
+            parts.append(
+                gettext("speaks %(languages)s", languages=language_names(params["languages"]))
+            )
         elif code == "certificate":
             parts.append(gettext("has a valid child certificate"))
         elif code == "continuity":
@@ -159,6 +188,7 @@ def init_app(app: Flask) -> None:
         timestamp=timestamp,
         km=km,
         match_reasons=match_reasons,
+        language_names=language_names,
         weekday_name=weekday_name,
         need_status=_label("need"),
         assignment_state=_label("assignment"),

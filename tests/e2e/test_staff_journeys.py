@@ -221,12 +221,12 @@ def _visit_earlier_today() -> tuple[int, str]:
 
 
 def _came_link(digest: str, title: str, base: str) -> str:
-    """The digest's "Kom:" link for the visit to ``title``."""
+    """The digest's "Kom som aftalt:" link for the visit to ``title``."""
     lines = digest.splitlines()
     (at,) = [i for i, line in enumerate(lines) if title in line]
     assert "Ingrid" in lines[at], lines[at]
     came = lines[at + 1].strip()
-    assert came.startswith("Kom: "), came
+    assert came.startswith("Kom som aftalt: "), came
     (link,) = links_in(came, base)
     return link
 

@@ -93,14 +93,15 @@ def test_near_me_sorts_by_distance_and_shows_it(client, world):
         ("postnummer=0000", "Vi kender ikke postnummeret 0000."),
         ("postnummer=7130&km=-1", "Skriv en afstand fra 0 til 200 km."),
         ("postnummer=7130&km=201", "Skriv en afstand fra 0 til 200 km."),
-        ("ugedag=9", "Not a valid choice"),
+        ("ugedag=9", "Vælg fra listen."),
     ],
 )
 def test_bad_filters_get_a_message_not_an_error(client, world, query, message):
     response = client.get(f"/opgaver/?{query}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert message in page or "Ikke et gyldigt valg" in page
+    assert message in page
+    assert "Not a valid" not in page  # WTForms' own messages are in Danish too
 
 
 def test_pagination_keeps_the_filters(client, app):

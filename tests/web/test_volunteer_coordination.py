@@ -148,7 +148,7 @@ def test_recording_a_child_certificate_check(client, orgs):
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
-    assert "Tjekket af børneattesten er registreret." in page
+    assert "Børneattesten er registreret som tjekket." in page
     assert "af Mette Koordinator, gyldig til" in page
     db.session.expire_all()
     profile = db.session.get(User, volunteer.id).profile
@@ -163,7 +163,7 @@ def test_recording_a_child_certificate_check(client, orgs):
 @pytest.mark.parametrize(
     ("checked", "until", "message"),
     [
-        (1, 100, "Tjekket kan ikke ligge i fremtiden."),
+        (1, 100, "Datoen for tjekket kan ikke ligge i fremtiden."),
         (-10, -11, "Den kan ikke udløbe, før den blev tjekket."),
     ],
 )

@@ -4,7 +4,6 @@ Choices that come from the database are set by the views."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -16,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from volunteer.forms import DanishPostcode, MultiCheckboxField, strip_filter
+from volunteer.forms import DanishPostcode, MultiCheckboxField, SamskabForm, strip_filter
 
 ORGANISATION_KIND_NAMES = {
     "municipality": _l("Municipality"),
@@ -80,14 +79,14 @@ def _choice(label: str, names: dict) -> SelectField:  # type: ignore[type-arg]
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(SamskabForm):
     name = _name_field(160)
     kind = _choice(_l("Kind"), ORGANISATION_KIND_NAMES)
     email = _email(optional=True)
     phone = _optional_text(_l("Phone"), 32)
 
 
-class LocalAreaForm(FlaskForm):
+class LocalAreaForm(SamskabForm):
     name = _name_field(120)
     postcode = StringField(
         _l("Postcode"),
@@ -99,7 +98,7 @@ class LocalAreaForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int, default=0)
 
 
-class CentreForm(FlaskForm):
+class CentreForm(SamskabForm):
     name = _name_field(160)
     kind = _choice(_l("Kind"), CENTRE_KIND_NAMES)
     address = _optional_text(_l("Address"), 200, description=_l("Street and number."))
@@ -122,7 +121,7 @@ class CentreForm(FlaskForm):
     )
 
 
-class ActivityTypeForm(FlaskForm):
+class ActivityTypeForm(SamskabForm):
     name_da = StringField(
         _l("Name in Danish"),
         filters=[strip_filter],
@@ -166,7 +165,7 @@ class ActivityTypeForm(FlaskForm):
 _INVITE_EMAIL = _email()
 
 
-class StaffForm(FlaskForm):
+class StaffForm(SamskabForm):
     """Who the person is and where they work. The email is only asked when inviting."""
 
     name = StringField(

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from volunteer.forms import postcode_field, strip_filter
+from volunteer.forms import SamskabForm, postcode_field, strip_filter
 
 # Passwords that the length rule alone would let through and that guessers try first.
 COMMON_PASSWORDS = frozenset(
@@ -77,7 +77,7 @@ def _email_field() -> EmailField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SamskabForm):
     name = StringField(
         _l("Name"),
         filters=[strip_filter],
@@ -106,7 +106,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SamskabForm):
     email = _email_field()
     password = PasswordField(
         _l("Password"),
@@ -116,11 +116,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(SamskabForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SamskabForm):
     password = PasswordField(
         _l("New password"),
         description=_l("At least 10 characters. A few words together are easy to remember."),
@@ -137,7 +137,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SamskabForm):
     """The account page: a new password for a logged-in user (set ``account_email``)."""
 
     account_email = ""
@@ -162,7 +162,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(SamskabForm):
     new_email = EmailField(
         _l("New email address"),
         filters=[strip_filter],
@@ -180,5 +180,5 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-class ConfirmEmailForm(FlaskForm):
+class ConfirmEmailForm(SamskabForm):
     """Only the CSRF token: the link's page asks before the address changes."""

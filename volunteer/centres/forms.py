@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from volunteer.centres.services import MAX_HOURS, NOTE_MAX, OUTCOMES
-from volunteer.forms import strip_filter
+from volunteer.forms import DanishDecimalField, SamskabForm, strip_filter
 from volunteer.needs.forms import WEEKDAY_CHOICES
 
 HELP_TEXT_MAX = 1000
 
 
-class VisitOutcomeForm(FlaskForm):
+class VisitOutcomeForm(SamskabForm):
     """One per visit on the staff page (the view gives each a prefix, so ids stay unique).
     The outcome comes from the button that was pressed."""
 
     outcome = SelectField(choices=[SelectChoice(str(o), str(o)) for o in OUTCOMES])
-    hours = DecimalField(
+    hours = DanishDecimalField(
         _l("Hours"),
         places=2,
         validators=[
@@ -38,7 +37,7 @@ class VisitOutcomeForm(FlaskForm):
     )
 
 
-class HelpRequestForm(FlaskForm):
+class HelpRequestForm(SamskabForm):
     """Staff ask their organisation's coordinators for a volunteer. Choices are set by the view."""
 
     centre_id = SelectField(_l("Centre"), coerce=int)

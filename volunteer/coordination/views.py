@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -23,6 +22,7 @@ from volunteer.clock import local_today
 from volunteer.coordination import approvals, attention, proposals, runs, services
 from volunteer.coordination.models import MatchRun, RunState
 from volunteer.db import utcnow
+from volunteer.forms import SamskabForm
 from volunteer.i18n import select_locale
 from volunteer.needs import manage
 from volunteer.needs import services as needs_services
@@ -62,7 +62,7 @@ UNMATCHED_REASONS = {
 }
 
 
-class MatchForm(FlaskForm):
+class MatchForm(SamskabForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     local_area_id = SelectField(
         _l("Local area"), coerce=int, choices=[SelectChoice(0, _l("All areas"))]
@@ -240,7 +240,7 @@ APPROVAL_ERRORS = {
 }
 
 
-class ApprovalForm(FlaskForm):
+class ApprovalForm(SamskabForm):
     talked_on = DateField(_l("Date of the first talk"), validators=[Optional()])
     reason = TextAreaField(
         _l("Reason (the volunteer is told)"),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from volunteer.forms import LANGUAGES, DanishPostcode, MultiCheckboxField, strip_filter
+from volunteer.forms import LANGUAGES, DanishPostcode, MultiCheckboxField, SamskabForm, strip_filter
 
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 
@@ -36,7 +35,7 @@ def _int_or_none(value: object) -> int | None:
     return int(value)  # type: ignore[arg-type]
 
 
-class NeedForm(FlaskForm):
+class NeedForm(SamskabForm):
     """What a coordinator fills in to ask for volunteers. Choices are set by the view."""
 
     organisation_id = SelectField(_l("Organisation"), coerce=int)
@@ -136,7 +135,7 @@ class NeedForm(FlaskForm):
             raise ValidationError(_l("Choose a centre, or write the postcode of the place."))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(SamskabForm):
     """The public list's filters (GET; no CSRF needed: it changes nothing)."""
 
     class Meta:

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
+from volunteer.forms import SamskabForm
 from volunteer.reports.periods import Period, add_months, last_months, quarter
 
 MAX_MONTHS = 36
@@ -29,7 +30,7 @@ def _month(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Write a month as year-month, e.g. 2026-03."))
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(SamskabForm):
     """Sent by GET, so it can be bookmarked and shared; it changes nothing, so no CSRF."""
 
     class Meta:
@@ -61,7 +62,7 @@ class ReportFilterForm(FlaskForm):
         return Period(first, add_months(last, 1))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SamskabForm):
     class Meta:
         csrf = False
 

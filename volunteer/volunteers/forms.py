@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     Field,
-    Form,
     IntegerField,
     PasswordField,
     SelectField,
@@ -29,7 +28,14 @@ from wtforms.validators import (
 from volunteer.catalogue.services import activity_types, local_areas
 from volunteer.clock import to_local
 from volunteer.db import utcnow
-from volunteer.forms import LANGUAGES, MultiCheckboxField, postcode_field, strip_filter
+from volunteer.forms import (
+    LANGUAGES,
+    MultiCheckboxField,
+    SamskabForm,
+    SamskabGetForm,
+    postcode_field,
+    strip_filter,
+)
 from volunteer.i18n import weekday_name
 from volunteer.volunteers.staff import VolunteerFilter
 
@@ -61,7 +67,7 @@ def _length(maximum: int) -> Length:
     return Length(max=maximum, message=_l("Write at most %(max)d characters.", max=maximum))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(SamskabForm):
     name = StringField(
         _l("Name"),
         filters=[strip_filter],
@@ -141,7 +147,7 @@ class _DateField(DateField):
             raise ValueError(_l("That is not a date. Choose a date.")) from None
 
 
-class AwayPeriodForm(FlaskForm):
+class AwayPeriodForm(SamskabForm):
     start_date = _DateField(_l("First day away"), validators=[InputRequired(_l("Choose a date."))])
     end_date = _DateField(_l("Last day away"), validators=[InputRequired(_l("Choose a date."))])
 
@@ -150,7 +156,7 @@ class AwayPeriodForm(FlaskForm):
             raise ValidationError(_l("The last day cannot be before the first day."))
 
 
-class CancelVisitForm(FlaskForm):
+class CancelVisitForm(SamskabForm):
     reason = TextAreaField(
         _l("Why can you not come?"),
         description=_l("The coordinator reads it. Do not write anything about your health."),
@@ -159,7 +165,7 @@ class CancelVisitForm(FlaskForm):
     )
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(SamskabForm):
     password = PasswordField(
         _l("Your password"),
         validators=[DataRequired(_l("Write your password."))],
@@ -167,7 +173,7 @@ class DeleteAccountForm(FlaskForm):
     )
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(SamskabForm):
     """For coordinators: the fact of a børneattest check, never the certificate itself."""
 
     checked_on = DateField(
@@ -186,7 +192,7 @@ class CertificateForm(FlaskForm):
             raise ValidationError(_l("It cannot expire before it was checked."))
 
 
-class VolunteerFilterForm(Form):
+class VolunteerFilterForm(SamskabGetForm):
     """The coordinators' volunteer list filters, read from the query string (GET: no CSRF)."""
 
     q = StringField(
