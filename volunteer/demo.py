@@ -20,6 +20,7 @@ from volunteer.centres.models import Visit
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.db import utcnow
+from volunteer.demo_history import seed_history
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
@@ -257,6 +258,8 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         if need.status in (NeedStatus.OPEN, NeedStatus.FILLED):
             sync_occurrences(need, today)
     _assignments(rng, needs, people)
+    db.session.flush()
+    seed_history(SEED, today, needs, people, lokalraad)  # a year of the past, for the reports
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
