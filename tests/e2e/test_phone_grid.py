@@ -85,3 +85,19 @@ def test_a_volunteer_fills_the_weekly_grid_by_touch_at_390_px(phone, live_server
     assert not page.get_by_role("checkbox", name="mandag 08.00–10.00", exact=True).is_checked()
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def test_show_my_data_reads_on_a_phone(phone, live_server):
+    """'Vis mine data' at 390 px: readable sections, no sideways scrolling, axe finds nothing,
+    and the JSON file still downloads."""
+    page = phone
+    _log_in(page, live_server, "frivillig@example.org")
+    page.goto(f"{live_server}/min-side/mine-data/vis")
+    assert page.get_by_role("heading", name="Dig og din profil").is_visible()
+    assert page.get_by_role("heading", name="Dine besøg").is_visible()
+    assert "Karen Jensen" in page.locator("#profil").locator("..").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Hent mine data (JSON-fil)").tap()
+    assert download.value.suggested_filename == "samskab-mine-data.json"
