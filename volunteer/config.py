@@ -108,10 +108,9 @@ ENV_VARS = {
     "SAMSKAB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SAMSKAB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "SAMSKAB_SITE_URL": "SITE_URL",
-    # The local web server's address. honcho gives every process its own PORT (the scheduler's is
-    # the web port + 100), so `make run` also passes the web port as SAMSKAB_WEB_PORT, which wins.
-    "HOST": "WEB_HOST",
-    "PORT": "WEB_PORT",
+    # The local web server's port (else PORT, see ``from_environment``). honcho gives every
+    # process its own PORT (the scheduler's is the web port + 100), so `make run` also passes the
+    # web port as SAMSKAB_WEB_PORT, which wins.
     "SAMSKAB_WEB_PORT": "WEB_PORT",
     "SAMSKAB_PROXY_HOPS": "PROXY_HOPS",
     "SAMSKAB_MAIL_FROM": "MAIL_FROM",
@@ -150,7 +149,12 @@ def _coerce(key: str, value: str) -> Any:
 def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
     """The settings given by ``SAMSKAB_*`` environment variables."""
     environ = os.environ if environ is None else environ
-    settings = {}
+    settings: dict[str, Any] = {}
+    # The plain HOST and PORT a development server is started with (the Procfile's web line).
+    if environ.get("HOST"):
+        settings["WEB_HOST"] = environ["HOST"]
+    if (environ.get("PORT") or "").isdigit():
+        settings["WEB_PORT"] = int(environ["PORT"])
     for var, key in ENV_VARS.items():
         if var in environ:
             try:
