@@ -47,7 +47,7 @@ seed: db
 
 ## Set up, migrate, seed (once) and serve on http://$(HOST):$(PORT)
 run: seed
-	HOST=$(HOST) $(BIN)/honcho start --port $(PORT) --procfile Procfile
+	HOST=$(HOST) SAMSKAB_WEB_PORT=$(PORT) $(BIN)/honcho start --port $(PORT) --procfile Procfile
 
 ## Everything the machine allows: lint, format check, and the whole test suite
 test: translations

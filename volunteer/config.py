@@ -68,7 +68,13 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
-    "SITE_URL": "http://127.0.0.1:5000",
+    # The public address for links in emails and calendar feeds. Unset: in development and
+    # testing, the address of the local web server (``site_url_for``: WEB_HOST and WEB_PORT, which
+    # `make run` passes, so `make run PORT=5101` links to port 5101); in production the old
+    # placeholder (production sets SAMSKAB_SITE_URL).
+    "SITE_URL": None,
+    "WEB_HOST": "127.0.0.1",
+    "WEB_PORT": 5000,
     # How many reverse proxies stand in front of the web nodes (X-Forwarded-For/-Proto/-Host are
     # trusted from that many hops). 0: none, the headers are ignored (they could be forged).
     "PROXY_HOPS": 0,
@@ -107,6 +113,10 @@ ENV_VARS = {
     "SAMSKAB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SAMSKAB_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "SAMSKAB_SITE_URL": "SITE_URL",
+    # The local web server's port (else PORT, see ``from_environment``). honcho gives every
+    # process its own PORT (the scheduler's is the web port + 100), so `make run` also passes the
+    # web port as SAMSKAB_WEB_PORT, which wins.
+    "SAMSKAB_WEB_PORT": "WEB_PORT",
     "SAMSKAB_PROXY_HOPS": "PROXY_HOPS",
     "SAMSKAB_MAIL_FROM": "MAIL_FROM",
     "SAMSKAB_DEBUG": "DEBUG",
@@ -128,7 +138,13 @@ BOOLEAN_KEYS = {"DEBUG", "SMTP_STARTTLS", "SMTP_SSL"}
 def _coerce(key: str, value: str) -> Any:
     if key in BOOLEAN_KEYS:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in ("SMTP_PORT", "SCHEDULER_STANDBY_POLL_S", "ANONYMOUS_PAGE_CACHE_S", "PROXY_HOPS"):
+    if key in (
+        "SMTP_PORT",
+        "SCHEDULER_STANDBY_POLL_S",
+        "ANONYMOUS_PAGE_CACHE_S",
+        "PROXY_HOPS",
+        "WEB_PORT",
+    ):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"
         return tuple(int(hours) for hours in value.split(",") if hours.strip())
@@ -138,7 +154,12 @@ def _coerce(key: str, value: str) -> Any:
 def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
     """The settings given by ``SAMSKAB_*`` environment variables."""
     environ = os.environ if environ is None else environ
-    settings = {}
+    settings: dict[str, Any] = {}
+    # The plain HOST and PORT a development server is started with (the Procfile's web line).
+    if environ.get("HOST"):
+        settings["WEB_HOST"] = environ["HOST"]
+    if (environ.get("PORT") or "").isdigit():
+        settings["WEB_PORT"] = int(environ["PORT"])
     for var, key in ENV_VARS.items():
         if var in environ:
             try:
@@ -174,10 +195,25 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'samskab.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     _check_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not config.get("SITE_URL"):
+        config["SITE_URL"] = PRODUCTION_SITE_URL if production else site_url_for(config)
     config.setdefault("SESSION_COOKIE_SECURE", production)
     config.setdefault("REMEMBER_COOKIE_SECURE", production)
     config["TESTING"] = config.get("TESTING", env == "testing")
     return config
+
+
+PRODUCTION_SITE_URL = "http://127.0.0.1:5000"
+
+
+def site_url_for(config: dict[str, Any]) -> str:
+    """The local web server's address: 'http://127.0.0.1:5101' for WEB_PORT 5101."""
+    host = str(config.get("WEB_HOST") or "").strip()
+    if host in ("", "0.0.0.0", "::"):  # listening everywhere: link to this machine
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{int(config.get('WEB_PORT') or 5000)}"
 
 
 def normalise_database_url(url: str) -> str:

@@ -20,6 +20,7 @@ from volunteer.centres.models import Visit
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.db import utcnow
+from volunteer.demo_history import seed_history
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
@@ -285,14 +286,17 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         if person.role == Role.COORDINATOR
         for org in person.organisations
     }
-    for need in needs:
-        need.contact = contacts.get(need.organisation)
     db.session.add_all(needs)
     db.session.flush()
     for need in needs:
         if need.status in (NeedStatus.OPEN, NeedStatus.FILLED):
             sync_occurrences(need, today)
     _assignments(rng, needs, people)
+    db.session.flush()
+    seed_history(SEED, today, needs, people, lokalraad)  # a year of the past, for the reports
+    db.session.flush()
+    for need in db.session.scalars(select(Need).where(Need.contact_id.is_(None))):
+        need.contact = contacts.get(need.organisation)  # the history's past needs too
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),

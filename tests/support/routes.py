@@ -118,6 +118,7 @@ def routes(w):
         "main.about": ("get", "/om", PUBLIC),
         "main.privacy": ("get", "/privatliv", PUBLIC),
         "main.accessibility": ("get", "/tilgaengelighed", PUBLIC),
+        "main.favicon": ("get", "/favicon.ico", PUBLIC),
         "main.healthz": ("get", "/healthz", PUBLIC),
         "main.readyz": ("get", "/readyz", PUBLIC),
         "main.language": ("post", "/sprog", ACTION),

@@ -1,8 +1,11 @@
+from pathlib import Path
+
 import pytest
 
 from volunteer import create_app
 from volunteer.config import (
     DEFAULTS,
+    PROJECT_ROOT,
     ConfigError,
     finalise,
     from_environment,
@@ -100,3 +103,39 @@ def test_a_configuration_error_reads_as_one_line():
 )
 def test_postgres_urls_use_psycopg_3(url):
     assert normalise_database_url(url) == "postgresql+psycopg://u@h/db"
+
+
+def _site_url(environ: dict[str, str], env: str = "development") -> str:
+    settings = dict(DEFAULTS, SAMSKAB_ENV=env, SECRET_KEY="x" * 40)
+    settings.update(from_environment(environ))
+    return finalise(settings, Path("/nonexistent"))["SITE_URL"]
+
+
+def test_in_development_the_site_url_follows_the_port(monkeypatch):
+    """`make run PORT=5101`: honcho gives the web process PORT=5101 and the scheduler 5201, and
+    make passes SAMSKAB_WEB_PORT=5101 to both, so every email link points at 5101."""
+    assert _site_url({}) == "http://127.0.0.1:5000"
+    assert _site_url({"PORT": "5101"}) == "http://127.0.0.1:5101"
+    assert _site_url({"PORT": "5201", "SAMSKAB_WEB_PORT": "5101"}) == "http://127.0.0.1:5101"
+    assert _site_url({"PORT": "5101", "HOST": "0.0.0.0"}) == "http://127.0.0.1:5101"
+    assert _site_url({"PORT": "5101", "HOST": "::1"}) == "http://[::1]:5101"
+    assert _site_url({"PORT": "5101", "SAMSKAB_SITE_URL": "https://frivillig.example"}) == (
+        "https://frivillig.example"
+    )
+    assert _site_url({"PORT": "8000"}, env="production") == "http://127.0.0.1:5000"
+    for var, value in {"PORT": "5101", "SAMSKAB_WEB_PORT": "5101", "HOST": "127.0.0.1"}.items():
+        monkeypatch.setenv(var, value)
+    app = create_app({"SAMSKAB_ENV": "development", "SECRET_KEY": "x" * 40, "SITE_URL": None})
+    assert app.config["SITE_URL"] == "http://127.0.0.1:5101"
+
+
+def test_make_run_passes_the_web_port_to_every_process():
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") :].split("\n\n")[0]
+    assert "SAMSKAB_WEB_PORT=$(PORT)" in run and "--port $(PORT)" in run
+    assert "--port ${PORT:-5000}" in (PROJECT_ROOT / "Procfile").read_text()
+
+
+def test_a_bad_web_port_is_refused():
+    with pytest.raises(ConfigError, match="SAMSKAB_WEB_PORT"):
+        from_environment({"SAMSKAB_WEB_PORT": "51o1"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -245,3 +246,50 @@ def test_retention_forgets_a_sleeping_account_as_deletion_does(app, birthe):
     assert db.session.get(Visit, birthe["future"].id).state == VisitState.CANCELLED
     _assert_no_trace_of_her()
     assert _statistics(boss) == before
+
+
+def test_show_my_data_is_a_readable_page_and_the_json_still_downloads(client, birthe):
+    user = birthe["user"]
+    db.session.add(
+        OutboxMessage(
+            dedup_key="reset:birthe",
+            recipient_email=EMAIL,
+            recipient_id=user.id,
+            subject="Vælg en ny adgangskode",
+            body_text="Vælg en ny adgangskode her: [[link:0]]",
+            links=[{"kind": "password_reset", "user": user.id}],
+        )
+    )
+    db.session.commit()
+    log_in(client, user)
+    page = client.get("/min-side/mine-data/vis").get_data(as_text=True)
+    headings = re.findall(r'<h2 class="h4" id="(\w+)">([^<]+)</h2>', page)
+    assert headings[:6] == [
+        ("profil", "Dig og din profil"),
+        ("tider", "Dine ledige tider og fravær"),
+        ("opgaver", "Dine opgaver"),
+        ("besoeg", "Dine besøg"),
+        ("beskeder", "E-mails, vi har sendt dig"),
+        ("historik", "Det er sket med din konto"),
+    ]
+    text = re.sub(r"<[^>]+>", " ", page)
+    text = re.sub(r"\s+", " ", text)
+    # In words, not column names or codes; times in Danish notation.
+    assert f"Navn {NAME}" in text and f"E-mail {EMAIL}" in text and f"Telefon {PHONE}" in text
+    assert f"Hvor du bor {POSTCODE} {TOWN}" in text
+    assert "mandag 10.00–12.00" in text and "Væk 01.01.2030–02.01.2030" in text
+    assert "Besøgsven Status Accepteret" in text and "Spiseven Status Afsluttet" in text
+    assert "Status Bekræftet" in text and "Status Aflyst" in text
+    assert f"Hvorfor det blev aflyst {NAME} var syg, ring {PHONE}" in text
+    assert "En koordinator så din profil" in text
+    assert "Vis e-mailen" in text
+    for raw in ("volunteer_profiles", "profile_id", "occurrence_id", "password_hash", "<code>"):
+        assert raw not in page, raw
+    assert "Andre oplysninger" not in page  # every table she has rows in has its section
+    # Links in the stored emails are hidden on the page as in the file.
+    assert "Vælg en ny adgangskode her: [link skjult]" in page and "[[link:" not in page
+    download = client.get("/min-side/mine-data.json")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert json.loads(download.data)["users"][0]["email"] == EMAIL
+    assert 'href="/min-side/mine-data.json"' in page

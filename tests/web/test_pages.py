@@ -186,3 +186,16 @@ def test_times_on_pages_are_local_time(client, app):
     page = client.get(f"/opgaver/{need.id}").get_data(as_text=True)
     assert "kl. 09.00–10.00" in page
     assert page.count("09.00–10.00") >= 3
+
+
+def test_every_page_links_a_favicon_that_is_served(client, open_need):
+    for url in ("/", "/om", f"/opgaver/{open_need.id}", "/findes-ikke"):
+        page = client.get(url).get_data(as_text=True)
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page, url
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert icon.data.startswith(b"<svg") and b"<title>Samskab</title>" in icon.data
+        # What browsers ask for without reading the page:
+        with client.get("/favicon.ico") as asked:
+            assert asked.status_code == 200 and asked.mimetype == "image/svg+xml"
+            assert asked.data == icon.data

@@ -29,7 +29,7 @@ import io
 from datetime import UTC, date, datetime, time
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from support import factories
@@ -206,17 +206,65 @@ def test_report_page(client, data):
     assert client.get(f"/rapporter/?organisation={data['other'].id}").status_code == 404
 
 
+def _danish_csv(response) -> list[list[str]]:
+    """The rows as Danish Excel reads the file: UTF-8 after a byte order mark, split by ';'."""
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf"), "no UTF-8 byte order mark: Excel garbles æøå"
+    text = body.decode("utf-8-sig")
+    assert csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;").delimiter == ";"
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
 def test_figures_csv_reads_back(client, data):
     log_in(client, data["coordinator"])
     response = client.get(f"/rapporter/tal.csv?{QUERY}")
-    assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.content_type == "text/csv; charset=utf-8"
+    rows = _danish_csv(response)
     assert rows[0][:3] == ["Opdeling", "Navn", "Aktive frivillige"]
+    assert {len(r) for r in rows} == {11}  # columns, not one long column
     march = next(r for r in rows if r[:2] == ["Måned", "mar. 2026"])
-    assert march[2:] == ["1", "0", "1", "1", "1.0", "1", "1", "0.5", "2.0"]
+    assert march[2:] == ["1", "0", "1", "1", "1", "1", "1", "0,5", "2"]
     total = next(r for r in rows if r[0] == "I alt")
-    assert total[2:] == ["2", "1", "2", "1", "0.5", "3", "1", "0.25", "6.5"]
+    assert total[2:] == ["2", "1", "2", "1", "0,5", "3", "1", "0,25", "6,5"]
     assert len([r for r in rows if r[0] == "Måned"]) == 12
+    assert "Lokalområde" in [r[0] for r in rows] and ["Lokalområde", "Juelsminde"] in [
+        r[:2] for r in rows
+    ]
+
+
+def test_csv_opens_as_columns_in_a_spreadsheet(client, data):
+    """The file read the way a spreadsheet does, by openpyxl's own cell typing: with ';' the
+    columns come apart, the decimal comma turns into a number and æøå survive."""
+    log_in(client, data["coordinator"])
+    rows = _danish_csv(client.get(f"/rapporter/tal.csv?{QUERY}"))
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append([_as_danish_excel(cell) for cell in row])
+    again = load_workbook(_saved(book)).active
+    total = next(r for r in again.iter_rows(values_only=True) if r[0] == "I alt")
+    assert total[2:] == (2, 1, 2, 1, 0.5, 3, 1, 0.25, 6.5)
+    assert again["A1"].value == "Opdeling" and again.max_column == 11
+    assert any(r[1] == "mar. 2026" for r in again.iter_rows(values_only=True))
+
+
+def _as_danish_excel(cell: str):
+    """What Excel with Danish settings makes of a cell: '6,5' is 6.5, '3' is 3, else text."""
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        return float(cell.replace(",", ".")) if "," in cell else cell
+    except ValueError:
+        return cell
+
+
+def _saved(book) -> io.BytesIO:
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
 
 
 def test_figures_xlsx_reads_back(client, data):
@@ -235,7 +283,7 @@ def test_figures_xlsx_reads_back(client, data):
 def test_volunteer_list_export_is_audited(client, data):
     log_in(client, data["coordinator"])
     response = client.get("/rapporter/frivillige.csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = _danish_csv(response)
     assert rows[0] == ["Navn", "E-mail", "Telefon", "Aktiviteter"]
     assert [r[0] for r in rows[1:]] == ["Quirin Qvist"]  # P is deleted, R is B's
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "volunteers.exported"))
@@ -266,3 +314,83 @@ def test_charts_are_accessible_svg():
         assert '<desc id="c-desc">jan.: 3; feb.: 0</desc>' in svg
         assert "style=" not in svg
         assert [f">{n}</text>" in svg for n in range(6)] == [True] * 6  # whole-number ticks
+
+
+def test_waiting_needs_with_the_same_title_can_be_told_apart(client, data):
+    """Two 'Spiseven' needs of one organisation: the rows name their weekday, time and place."""
+    org = data["org"]
+    activity = factories.activity_type("besoegsven")
+    home = factories.centre(org, name="Plejecenter Bakkegården")
+    tuesday = factories.need(org, activity, title="Spiseven", weekday=1, centre=home, opened_at=NOW)
+    friday = factories.need(
+        org,
+        activity,
+        title="Spiseven",
+        postcode="8700",
+        weekday=4,
+        start_time=time(12),
+        end_time=time(13),
+        opened_at=NOW,
+    )
+    for need in (tuesday, friday):
+        occurrence(need, _at(date(2099, 1, 7), 16))  # a date ahead: it still waits (see above)
+        need.next_starts_at = next_start(need.id, NOW)
+    db.session.commit()
+    log_in(client, data["coordinator"])
+    page = client.get(f"/rapporter/?{QUERY}").get_data(as_text=True)
+    section = page[page.index('id="venter"') :]
+    rows = [row for row in section.split("<tr>")[2:] if "Spiseven" in row]
+    assert len(rows) == 3 and len(set(rows)) == 3
+    assert any(
+        "Hver tirsdag kl. 17.30–19.00" in r and "Plejecenter Bakkegården, 7130 Juelsminde" in r
+        for r in rows
+    )
+    assert any("Hver fredag kl. 12.00–13.00" in r and "8700 Horsens" in r for r in rows)
+    assert "Bakkevej" not in section  # the approximate line: no street
+    response = client.get(f"/rapporter/tal.xlsx?{QUERY}")
+    waiting = list(load_workbook(io.BytesIO(response.data))["Ventende opgaver"].values)
+    assert waiting[0][:3] == ("Opgave", "Hvornår", "Sted")
+    spiseven = [row[:3] for row in waiting[1:] if row[0] == "Spiseven"]
+    assert len(spiseven) == 3 and len(set(spiseven)) == 3
+
+
+def _label_boxes(svg: str) -> list[tuple[float, float, bool]]:
+    """(left, right, rotated) of every category label, from the estimated text width."""
+    import xml.etree.ElementTree as ET
+
+    from volunteer.reports.charts import text_width
+
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = []
+    for text in ET.fromstring(str(svg)).iter(f"{ns}text"):
+        if text.get("class") != "chart-label":
+            continue
+        lines = [span.text for span in text.iter(f"{ns}tspan")] or [text.text]
+        width = max(text_width(line) for line in lines)
+        x = float(text.get("x"))
+        boxes.append((x - width / 2, x + width / 2, "transform" in text.attrib))
+    return boxes
+
+
+@pytest.mark.parametrize("draw", [bar_chart, line_chart])
+def test_chart_month_labels_do_not_overlap(draw):
+    months = [
+        f"{m} 2026" for m in "jan. feb. mar. apr. maj jun. jul. aug. sep. okt. nov. dec.".split()
+    ]
+    svg = draw(Chart("m", "Besøg", months, list(range(12))))
+    boxes = _label_boxes(svg)
+    assert len(boxes) == 12 and not any(rotated for *_, rotated in boxes)
+    for (_, right, _r), (left, _, _r2) in zip(boxes, boxes[1:], strict=False):
+        assert right < left, "neighbouring month labels overlap"
+    assert ">mar.</tspan>" in svg and ">2026</tspan>" in svg  # month over year
+
+
+def test_chart_long_labels_are_turned_and_shortened():
+    names = [f"Aktivitet nummer {i} med et langt navn" for i in range(10)]
+    svg = bar_chart(Chart("a", "Timer", names, [1] * 10))
+    boxes = _label_boxes(svg)
+    assert all(rotated for *_, rotated in boxes)
+    assert "Aktivitet nummer 0 med et langt navn" in svg  # in full in the <desc>
+    assert svg.count("…</text>") == 10
+    height = float(svg.split('viewBox="0 0 640 ')[1].split('"')[0])
+    assert height > 260  # room below the plot for the turned labels

@@ -45,12 +45,11 @@ def test_the_grid_saves_merged_windows_and_shows_them_again(client):
     profile_id = volunteer.profile.id
     log_in(client, volunteer)
     page = client.get("/min-side/tider").get_data(as_text=True)
-    assert "<caption>Mine ledige tider hver uge</caption>" in page
-    assert '<th scope="row">mandag</th>' in page and '<th scope="col">16.00–18.00</th>' in page
+    assert '<legend class="h5">Mine ledige tider hver uge</legend>' in page
     # Each checkbox is named by its label: day and time.
     assert re.search(
         r'<label class="slot" for="slot-0-16">\s*<input[^>]*id="slot-0-16"[^>]*>\s*'
-        r'<span class="visually-hidden">mandag 16.00–18.00</span>',
+        r'<span class="slot-time"><span class="visually-hidden">mandag </span>16.00–<wbr>18.00',
         page,
     )
     slots = ["0-16", "0-18", "3-10", "3-14", "6-20"]
@@ -98,3 +97,53 @@ def test_windows_off_the_grid_show_only_the_blocks_they_cover(client):
 def test_staff_have_no_availability_page(client):
     log_in(client, factories.user(role="coordinator"))
     assert client.get("/min-side/tider").status_code == 403
+
+
+def test_the_grid_is_a_row_per_day_with_every_block_labelled(client):
+    """No table to scroll sideways: each day is a labelled group holding all seven blocks, the
+    evening ones too, each a checkbox whose label shows its time and names its day."""
+    volunteer = factories.user()
+    log_in(client, volunteer)
+    page = client.get("/min-side/tider").get_data(as_text=True)
+    assert "table-responsive" not in page and "<table" not in page
+    days = re.findall(
+        r'<div class="day" role="group" aria-labelledby="dag-(\d)">\s*'
+        r'<p class="day-name" id="dag-\1">(\w+)</p>(.*?)</div>\s*</div>',
+        page,
+        re.S,
+    )
+    names = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
+    assert [name for _, name, _ in days] == names
+    for day, name, blocks in days:
+        labels = re.findall(
+            r'<label class="slot" for="slot-(\d)-(\d+)">\s*<input class="form-check-input" '
+            r'type="checkbox" name="slot" id="slot-\1-\2" value="\1-\2">\s*'
+            r'<span class="slot-time"><span class="visually-hidden">(\w+) </span>'
+            r"(\d\d\.\d\d)–<wbr>(\d\d\.\d\d)</span>",
+            blocks,
+        )
+        assert [(d, start, who) for d, start, who, *_ in labels] == [
+            (day, str(start), name) for start in (8, 10, 12, 14, 16, 18, 20)
+        ]
+        assert labels[-2][3:] == ("18.00", "20.00") and labels[-1][3:] == ("20.00", "22.00")
+
+
+def test_checkbox_borders_have_3_to_1_contrast():
+    """WCAG 1.4.11: the unticked box's border against the white page (Bootstrap's default grey
+    is about 1.3:1), and the toggles' own border."""
+    from volunteer.config import PROJECT_ROOT
+
+    css = (PROJECT_ROOT / "static" / "css" / "samskab.css").read_text()
+
+    def rule(selector: str) -> str:
+        return css.split(selector + " {", 1)[1].split("}", 1)[0]
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for selector in ("\n.form-check-input", ".availability-grid .slot"):
+        colour = re.search(r"border: 2px solid (#[0-9a-f]{6});", rule(selector)).group(1)
+        ratio = (1.05) / (luminance(colour) + 0.05)
+        assert ratio >= 3, (selector, colour, ratio)

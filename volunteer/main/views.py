@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -55,6 +65,17 @@ def language() -> Response:
             set_locale(current_user, locale)
     target = request.form.get("next")
     return redirect(target if is_safe_redirect(target) else url_for("main.index"))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """For browsers and tools that ask for /favicon.ico before (or without) reading the page's
+    ``<link rel="icon">``: the same SVG, so no page load logs a 404."""
+    icon = Path(current_app.static_folder or "static") / "favicon.svg"
+    response = Response(icon.read_bytes(), mimetype="image/svg+xml")  # small: no open file left
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/healthz")

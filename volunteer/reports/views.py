@@ -22,6 +22,9 @@ def hours_filter(value: float) -> str:
     return format_decimal(value, format="#,##0.#")
 
 
+bp.app_template_filter("need_when")(exports.need_when)
+
+
 @bp.app_template_filter("percent")
 def percent_filter(value: float | None) -> str:
     return "–" if value is None else format_percent(value, format="#,##0.0%")

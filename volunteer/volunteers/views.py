@@ -18,7 +18,7 @@ from volunteer.db import utcnow
 from volunteer.i18n import long_date, short_date
 from volunteer.needs.eligibility import suggestions
 from volunteer.reports import history
-from volunteer.volunteers import calendar, gdpr, services
+from volunteer.volunteers import calendar, data_page, gdpr, services
 from volunteer.volunteers.forms import (
     AwayPeriodForm,
     CancelVisitForm,
@@ -328,8 +328,9 @@ def export_json() -> Response:
 @bp.get("/mine-data/vis")
 @login_required
 def export_html() -> str:
+    data = gdpr.export(current_user, actor=current_user)
     return render_template(
-        "volunteers/export.html", data=gdpr.export(current_user, actor=current_user)
+        "volunteers/export.html", sections=data_page.sections(data, str(current_user.locale))
     )
 
 
