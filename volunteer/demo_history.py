@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -221,29 +222,32 @@ def _clean_ups(
 def _visit(
     rng: random.Random, occurrence: Occurrence, assignment: Assignment, need: Need, today: date
 ) -> Visit:
-    day = occurrence.starts_at
-    visit = Visit(
+    """A past visit, made in the state the centre recorded (a new row, not a move: the state
+    machine in ``bookings.visits`` changes visits that exist)."""
+    fields: dict[str, Any] = {}
+    if occurrence.starts_at >= local_to_utc(today - timedelta(days=UNANSWERED_DAYS), time(0)):
+        state = VisitState.SCHEDULED  # the last days: not answered by the centre yet
+    else:
+        roll = rng.random()
+        if roll < NO_SHOW:
+            state = VisitState.NO_SHOW
+        elif roll < NO_SHOW + CANCELLED:
+            state = VisitState.CANCELLED
+            fields["cancel_reason"] = rng.choice(CANCEL_REASONS)
+        else:
+            state = VisitState.CONFIRMED
+            planned = (occurrence.ends_at - occurrence.starts_at).total_seconds() / 3600
+            fields["hours"] = max(0.5, planned + rng.choice([0, 0, 0, 0, 0.5, -0.5]))
+        if state != VisitState.CANCELLED:
+            fields["confirmed_at"] = occurrence.ends_at + timedelta(hours=rng.randint(1, 40))
+    return Visit(
         occurrence=occurrence,
         volunteer=assignment.volunteer,
         assignment=assignment,
         created_at=assignment.created_at,
+        state=state,
+        **fields,
     )
-    if day >= local_to_utc(today - timedelta(days=UNANSWERED_DAYS), time(0)):
-        visit.state = VisitState.SCHEDULED
-        return visit
-    roll = rng.random()
-    if roll < NO_SHOW:
-        visit.state = VisitState.NO_SHOW
-    elif roll < NO_SHOW + CANCELLED:
-        visit.state = VisitState.CANCELLED
-        visit.cancel_reason = rng.choice(CANCEL_REASONS)
-        return visit
-    else:
-        visit.state = VisitState.CONFIRMED
-        planned = (occurrence.ends_at - occurrence.starts_at).total_seconds() / 3600
-        visit.hours = max(0.5, planned + rng.choice([0, 0, 0, 0, 0.5, -0.5]))
-    visit.confirmed_at = occurrence.ends_at + timedelta(hours=rng.randint(1, 40))
-    return visit
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
