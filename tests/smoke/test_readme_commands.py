@@ -41,6 +41,7 @@ MAKE_RUN_REASON = (
 LONG_RUNNING = {
     "make run": MAKE_RUN_REASON,
     "make run PORT=8000": MAKE_RUN_REASON,
+    "make run PORT=5101": MAKE_RUN_REASON,
     "SAMSKAB_DATABASE_URL=postgresql+psycopg://user@host/samskab make run": (
         "serves until stopped, on the reader's own PostgreSQL server (user@host)"
     ),
