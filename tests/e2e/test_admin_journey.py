@@ -152,7 +152,7 @@ def test_admin_creates_a_centre_invites_its_staff_who_confirm_a_visit(page, mail
     card = page.locator(f"#besoeg-{visit_id}")
     assert "Erik" in card.inner_text()
     with page.expect_navigation():
-        card.get_by_role("button", name="Kom: bekræft").click()
+        card.get_by_role("button", name="Kom som aftalt").click()
     assert page.get_by_text("Tak, det er registreret.").is_visible()
     assert page.locator(f"#besoeg-{visit_id}").get_by_text("Bekræftet", exact=True).is_visible()
     assert_accessible(page)

@@ -134,7 +134,7 @@ def test_the_start_page_lists_what_needs_attention_in_my_organisations(client, a
     assert _count(open_needs) == 2
     assert open_needs.index("Egen snart") < open_needs.index("Egen senere")
     assert f'href="/opgaver/{needs["soon"].id}/frivillige">Egen snart</a>' in open_needs
-    assert "2 mere søges" in open_needs  # 3 places, 1 held by the invitation below
+    assert "Vi mangler 2 frivillige" in open_needs  # 3 places, 1 held by the invitation below
     assert "fuld" not in open_needs and "kladde" not in open_needs
 
     expiring = _section(page, "expiring")
