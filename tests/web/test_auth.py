@@ -243,3 +243,27 @@ def test_reset_mail_is_in_the_recipients_language(client):
     message = db.session.scalar(select(OutboxMessage))
     assert message.subject == "Choose a new password for Samskab"
     assert message.locale == "en"
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        (Role.VOLUNTEER, "/min-side/"),
+        (Role.COORDINATOR, "/koordinator/"),
+        (Role.ADMIN, "/koordinator/"),
+        (Role.CENTRE, "/center/"),
+    ],
+)
+def test_each_role_starts_on_its_own_page_after_logging_in(client, role, start):
+    user = factories.user(role=role)
+    response = client.post(
+        "/konto/log-ind", data={"email": user.email, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == start
+    assert client.get(start).status_code == 200
+    # A page that asked for the login still wins.
+    again = client.application.test_client()
+    response = again.post(
+        "/konto/log-ind?next=/om", data={"email": user.email, "password": factories.PASSWORD}
+    )
+    assert response.headers["Location"] == "/om"

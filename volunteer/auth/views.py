@@ -24,6 +24,7 @@ from volunteer.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from volunteer.auth.models import Role
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.security import is_safe_redirect
@@ -47,9 +48,24 @@ def _account_limit() -> str:
     return current_app.config["ACCOUNT_RATE_LIMIT"]
 
 
-def _next_url() -> str:
+# Where each role starts after logging in, unless it came from a page that asked for a login.
+START_PAGES = {
+    Role.VOLUNTEER: "volunteers.home",
+    Role.COORDINATOR: "coordination.index",
+    Role.ADMIN: "coordination.index",
+    Role.CENTRE: "centres.index",
+}
+
+
+def start_page(user: services.User) -> str:
+    """The page ``user``'s role starts on: "Min side", the coordinators' start page, or the
+    centre's visits."""
+    return url_for(START_PAGES.get(Role(user.role), "volunteers.home"))
+
+
+def _next_url(user: services.User) -> str:
     target = request.values.get("next")
-    return target if is_safe_redirect(target) else url_for("volunteers.home")
+    return target if is_safe_redirect(target) else start_page(user)
 
 
 def _start_session(user: services.User, remember: bool = False) -> None:
@@ -97,14 +113,14 @@ def register() -> str | Response:
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | Response:
     if current_user.is_authenticated:
-        return redirect(_next_url())
+        return redirect(_next_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:
-            target = _next_url()
+            target = _next_url(user)
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
             return redirect(target)
@@ -155,7 +171,7 @@ def reset_password(token: str) -> str | Response:
             return redirect(url_for("auth.forgot_password"))
         _start_session(user)
         flash(_("Your password has been changed."), "success")
-        return redirect(url_for("volunteers.home"))
+        return redirect(start_page(user))
     return render_template("auth/reset_password.html", form=form)
 
 
