@@ -36,6 +36,8 @@ PAGES = {
         "/min-side/historik",
         "/min-side/historik/bevis",
         "/min-side/slet-konto",
+        "/min-side/mine-data/vis",
+        "/konto/",
     ],
     "koordinator@example.org": [
         "/koordinator/",
@@ -44,12 +46,20 @@ PAGES = {
         "/opgaver/1/rediger",
         "/koordinator/frivillige",
         "/koordinator/matchning",
+        "/koordinator/opgaver",
+        "/koordinator/godkendelser",
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",
     ],
     "bakkegaarden@example.org": ["/center/"],
-    "admin@example.org": ["/admin/", "/admin/planlaegger"],
+    "admin@example.org": [
+        "/admin/",
+        "/admin/planlaegger",
+        "/admin/personale/",
+        "/admin/centre/",
+        "/admin/aktiviteter/",
+    ],
 }
 
 
