@@ -4,9 +4,19 @@ and reading emails caught by the SMTP sink."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 
+from sqlalchemy import select
+
+from support import factories
 from volunteer import demo
+from volunteer.catalogue.models import ActivityType, Centre, Organisation
+from volunteer.centres.models import Visit
+from volunteer.clock import local_to_utc, to_local
+from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
+from volunteer.extensions import db
+from volunteer.needs.models import Occurrence, Schedule
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -113,3 +123,47 @@ def plain_text(message: EmailMessage) -> str:
 def links_in(text: str, base: str) -> list[str]:
     """Every link in ``text`` that points at the site ``base``."""
     return re.findall(re.escape(base) + r"/\S+", text)
+
+
+def visit_earlier_today(centre_name: str, email: str, name: str, title: str) -> int:
+    """A one-off besøgsven visit at the demo centre that started earlier today (local time),
+    by a new volunteer, accepted; inside an app context. Returns the visit's id."""
+    now = to_local(datetime.now(UTC))
+    today = now.date()
+    midnight = datetime.combine(today, time(0), tzinfo=now.tzinfo)
+    start = max(now - timedelta(hours=2), midnight).replace(second=0, microsecond=0)
+    end = start + timedelta(hours=1)  # the same day: the start is at most 21.59
+    centre = db.session.scalars(select(Centre).filter_by(name=centre_name)).one()
+    kommune = db.session.scalars(select(Organisation).filter_by(name="Hedensted Kommune")).one()
+    activity = db.session.scalars(select(ActivityType).filter_by(code="besoegsven")).one()
+    volunteer = factories.user(email=email, name=name)
+    need = factories.need(
+        kommune,
+        activity,
+        title=title,
+        centre=centre,
+        schedule=Schedule.ONCE,
+        weekday=today.weekday(),
+        start_time=start.time(),
+        end_time=end.time(),
+        first_date=today,
+        last_date=today,
+        skip_holidays=False,
+        slots=1,
+    )
+    occurrence = Occurrence(
+        need=need,
+        starts_at=local_to_utc(today, need.start_time),
+        ends_at=local_to_utc(today, need.end_time),
+    )
+    assignment = Assignment(
+        need=need,
+        volunteer=volunteer,
+        state=AssignmentState.ACCEPTED,
+        source=AssignmentSource.MANUAL,
+        responded_at=datetime.now(UTC),
+    )
+    visit = Visit(occurrence=occurrence, volunteer=volunteer, assignment=assignment)
+    db.session.add_all([occurrence, assignment, visit])
+    db.session.commit()
+    return visit.id

@@ -5,67 +5,19 @@ browser, in Danish, every page checked with axe-core (WCAG 2.1 A/AA)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from e2e_helpers import _log_in, assert_accessible, links_in, plain_text
-from support import factories
+from e2e_helpers import _log_in, assert_accessible, links_in, plain_text, visit_earlier_today
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType, Centre, Organisation
 from volunteer.centres.models import Visit, VisitState
-from volunteer.clock import local_to_utc, to_local
-from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.extensions import db
-from volunteer.needs.models import Occurrence, Schedule
 from volunteer.scheduler import run_job
 
 CENTRE = "Plejecenter Havbo"
 STAFF_EMAIL = "sanne.havbo@example.org"
 PASSWORD = "havbo-kaffe-og-kage-9"
-
-
-def _visit_earlier_today(centre_name: str) -> int:
-    """A visit at the centre that started earlier today (local time). Returns its id."""
-    now = to_local(datetime.now(UTC))
-    today = now.date()
-    midnight = datetime.combine(today, time(0), tzinfo=now.tzinfo)
-    start = max(now - timedelta(hours=2), midnight).replace(second=0, microsecond=0)
-    end = start + timedelta(hours=1)
-    centre = db.session.scalars(select(Centre).filter_by(name=centre_name)).one()
-    kommune = db.session.scalars(select(Organisation).filter_by(name="Hedensted Kommune")).one()
-    activity = db.session.scalars(select(ActivityType).filter_by(code="besoegsven")).one()
-    volunteer = factories.user(email="erik.besoeger@example.org", name="Erik Besøger")
-    need = factories.need(
-        kommune,
-        activity,
-        title="Kaffe og kortspil",
-        centre=centre,
-        schedule=Schedule.ONCE,
-        weekday=today.weekday(),
-        start_time=start.time(),
-        end_time=end.time(),
-        first_date=today,
-        last_date=today,
-        skip_holidays=False,
-        slots=1,
-    )
-    occurrence = Occurrence(
-        need=need,
-        starts_at=local_to_utc(today, need.start_time),
-        ends_at=local_to_utc(today, need.end_time),
-    )
-    assignment = Assignment(
-        need=need,
-        volunteer=volunteer,
-        state=AssignmentState.ACCEPTED,
-        source=AssignmentSource.MANUAL,
-        responded_at=datetime.now(UTC),
-    )
-    visit = Visit(occurrence=occurrence, volunteer=volunteer, assignment=assignment)
-    db.session.add_all([occurrence, assignment, visit])
-    db.session.commit()
-    return visit.id
 
 
 def test_admin_creates_a_centre_invites_its_staff_who_confirm_a_visit(page, mail_site, smtp_sink):
@@ -121,7 +73,9 @@ def test_admin_creates_a_centre_invites_its_staff_who_confirm_a_visit(page, mail
         assert (centre.town, centre.local_area.name) == ("Juelsminde", "Juelsminde")
         person = db.session.scalars(select(User).filter_by(email=STAFF_EMAIL)).one()
         assert person.role == Role.CENTRE and person.password_hash is None
-        visit_id = _visit_earlier_today(CENTRE)
+        visit_id = visit_earlier_today(
+            CENTRE, "erik.besoeger@example.org", "Erik Besøger", "Kaffe og kortspil"
+        )
 
     # The invitation goes out through the real outbox dispatch, over SMTP.
     summary = run_job(mail_site.app, "dispatch_outbox")

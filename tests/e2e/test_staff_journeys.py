@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from e2e_helpers import _log_in, assert_accessible, links_in, plain_text
+from e2e_helpers import _log_in, assert_accessible, links_in, plain_text, visit_earlier_today
 from support import factories
 from volunteer import demo
 from volunteer.auth.models import User
-from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.catalogue.models import ActivityType, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
-from volunteer.clock import local_to_utc, to_local
-from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
+from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
-from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
+from volunteer.needs.models import Need, NeedStatus, Schedule
 from volunteer.scheduler import run_job
 from volunteer.volunteers.models import AvailabilityWindow
 
@@ -176,50 +175,6 @@ def test_coordinator_posts_a_weekly_lektiecafe_and_the_matched_volunteer_accepts
 # 2. Centre staff confirm today's visit from the morning digest, on a tablet
 
 
-def _visit_earlier_today() -> tuple[int, str]:
-    """A visit at Plejecenter Bakkegården that started earlier today (local time), by a new
-    volunteer, Ingrid. Returns the visit id and the need's title."""
-    now = to_local(datetime.now(UTC))
-    today = now.date()
-    midnight = datetime.combine(today, time(0), tzinfo=now.tzinfo)
-    start = max(now - timedelta(hours=2), midnight).replace(second=0, microsecond=0)
-    end = start + timedelta(hours=1)
-    title = "Højtlæsning i dagligstuen"
-    kommune = _one(Organisation, name="Hedensted Kommune")
-    centre = _one(Centre, name="Plejecenter Bakkegården")
-    volunteer = factories.user(email="ingrid.oplaeser@example.org", name="Ingrid Oplæser")
-    need = factories.need(
-        kommune,
-        _one(ActivityType, code="besoegsven"),
-        title=title,
-        centre=centre,
-        schedule=Schedule.ONCE,
-        weekday=today.weekday(),
-        start_time=start.time(),
-        end_time=end.time(),  # the same day: the start is at most 21.59
-        first_date=today,
-        last_date=today,
-        skip_holidays=False,
-        slots=1,
-    )
-    occurrence = Occurrence(
-        need=need,
-        starts_at=local_to_utc(today, need.start_time),
-        ends_at=local_to_utc(today, need.end_time),
-    )
-    assignment = Assignment(
-        need=need,
-        volunteer=volunteer,
-        state=AssignmentState.ACCEPTED,
-        source=AssignmentSource.MANUAL,
-        responded_at=datetime.now(UTC),
-    )
-    visit = Visit(occurrence=occurrence, volunteer=volunteer, assignment=assignment)
-    db.session.add_all([occurrence, assignment, visit])
-    db.session.commit()
-    return visit.id, title
-
-
 def _came_link(digest: str, title: str, base: str) -> str:
     """The digest's "Kom som aftalt:" link for the visit to ``title``."""
     lines = digest.splitlines()
@@ -236,7 +191,10 @@ def test_centre_staff_confirm_todays_visit_from_the_morning_digest_on_a_tablet(
 ):
     page, base = tablet_page, mail_site.url
     with mail_site.app.app_context():
-        visit_id, title = _visit_earlier_today()
+        title = "Højtlæsning i dagligstuen"
+        visit_id = visit_earlier_today(
+            "Plejecenter Bakkegården", "ingrid.oplaeser@example.org", "Ingrid Oplæser", title
+        )
 
     summary = run_job(mail_site.app, "centre_digest")
     assert summary["messages"] >= 1, summary

@@ -120,21 +120,30 @@ class ResetRequestForm(SamskabForm):
     email = _email_field()
 
 
-class ResetPasswordForm(SamskabForm):
-    password = PasswordField(
+def _new_password() -> PasswordField:
+    return PasswordField(
         _l("New password"),
         description=_l("At least 10 characters. A few words together are easy to remember."),
         validators=[DataRequired(_l("Choose a password.")), StrongPassword()],
         render_kw={"autocomplete": "new-password"},
     )
-    password_confirm = PasswordField(
-        _l("Repeat the password"),
+
+
+def _repeat(field: str, label: str) -> PasswordField:
+    """The new password typed again, checked against ``field``."""
+    return PasswordField(
+        label,
         validators=[
             DataRequired(_l("Write the password again.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
+            EqualTo(field, _l("The two passwords are not the same.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ResetPasswordForm(SamskabForm):
+    password = _new_password()
+    password_confirm = _repeat("password", _l("Repeat the password"))
 
 
 class ChangePasswordForm(SamskabForm):
@@ -146,20 +155,8 @@ class ChangePasswordForm(SamskabForm):
         validators=[DataRequired(_l("Write your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        _l("New password"),
-        description=_l("At least 10 characters. A few words together are easy to remember."),
-        validators=[DataRequired(_l("Choose a password.")), StrongPassword()],
-        render_kw={"autocomplete": "new-password"},
-    )
-    new_password_confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            DataRequired(_l("Write the password again.")),
-            EqualTo("new_password", _l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = _new_password()
+    new_password_confirm = _repeat("new_password", _l("Repeat the new password"))
 
 
 class ChangeEmailForm(SamskabForm):
