@@ -359,7 +359,9 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
 # POST routes with no input but the URL (and the CSRF token): nothing for a fuzzer to vary
 # beyond the path, which test_hostile_tokens_in_the_path and the id tests below cover.
 NO_FIELDS = {
+    "auth.confirm_address",
     "auth.confirm_email",
+    "auth.resend_confirmation",
     "admin.resend_invitation",
     "admin.set_staff_active",
     "auth.logout",

@@ -338,3 +338,38 @@ def test_0006_asks_for_approval_nowhere_until_switched_on_and_keeps_every_link(e
         )
         assert conn.execute(text("SELECT assignment_id FROM visits")).scalar() == 1
     assert "approvals" not in inspect(db.engine).get_table_names()
+
+
+def test_0007_counts_existing_addresses_as_confirmed_at_their_creation(empty_app):
+    """Accounts from before the rule keep signing up (their addresses have carried Samskab's
+    mail); new ones start unconfirmed. Down again, the column goes and nothing else."""
+    upgrade(revision="0006")
+    t0 = datetime(2025, 3, 30, 1, 30, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        for i in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                    " created_at) VALUES (:id, :email, 'V', 'volunteer', 'da', true, :token, :at)"
+                ),
+                {
+                    "id": i,
+                    "email": f"v{i}@example.org",
+                    "token": f"t{i}",
+                    "at": t0 + timedelta(days=i),
+                },
+            )
+    upgrade()
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id FROM users"
+                " WHERE email_confirmed_at IS NOT NULL AND email_confirmed_at = created_at"
+            )
+        ).all()
+        assert [i for (i,) in rows] == [1, 2]
+    downgrade(revision="0006")
+    assert "email_confirmed_at" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2

@@ -144,3 +144,18 @@ def delivered_text(message: Any, part: str = "plain") -> str:
     body = build_email(message, "Samskab <noreply@samskab.test>").get_body((part,))
     assert body is not None
     return body.get_content()
+
+
+def queued(key_prefix: str) -> list[Any]:
+    """The outbox messages whose dedup key starts with ``key_prefix``, oldest first."""
+    from sqlalchemy import select
+
+    from volunteer.models import OutboxMessage
+
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.dedup_key.startswith(key_prefix, autoescape=True))
+            .order_by(OutboxMessage.id)
+        )
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from werkzeug.security import generate_password_hash
@@ -15,6 +15,7 @@ from volunteer.models import (
     Assignment,
     AssignmentSource,
     AssignmentState,
+    AvailabilityWindow,
     Centre,
     Need,
     NeedStatus,
@@ -32,12 +33,15 @@ PASSWORD = "en-lang-god-adgangskode"
 # Hashing is deliberately slow; tests share one hash (verification still runs for real).
 _HASH = generate_password_hash(PASSWORD)
 _counter = itertools.count(1)
+CONFIRMED_AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def user(role: Role = Role.VOLUNTEER, postcode: str = "7130", **fields: Any) -> User:
     n = next(_counter)
     fields.setdefault("email", f"person{n}@example.org")
     fields.setdefault("name", f"Person Nummer{n}")
+    # Confirmed unless a test says otherwise (``email_confirmed_at=None``).
+    fields.setdefault("email_confirmed_at", CONFIRMED_AT)
     u = User(role=role, password_hash=_HASH, **fields)
     if role == Role.VOLUNTEER:
         place = geo.lookup(postcode)
@@ -131,6 +135,22 @@ def member(org: Organisation, **fields) -> User:
     """A volunteer who lets ``org`` contact them."""
     person = user(**fields)
     person.profile.organisations.append(org)
+    db.session.commit()
+    return person
+
+
+def free_volunteer(org: Organisation | None = None, **fields: Any) -> User:
+    """A volunteer free every day 8–22, who travels 50 km and takes up to 5 activities a week
+    (a member of ``org`` if given): nothing but the rule under test stands in their way."""
+    person = member(org, **fields) if org is not None else user(**fields)
+    person.profile.max_km = 50
+    person.profile.weekly_capacity = 5
+    for weekday in range(7):
+        db.session.add(
+            AvailabilityWindow(
+                profile=person.profile, weekday=weekday, start_time=time(8), end_time=time(22)
+            )
+        )
     db.session.commit()
     return person
 

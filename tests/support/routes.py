@@ -131,6 +131,8 @@ def routes(w):
         "auth.change_password": ("post", "/konto/adgangskode", SIGNED_IN),
         "auth.change_email": ("post", "/konto/email", SIGNED_IN),
         "auth.confirm_email": ("get", "/konto/ny-email/ugyldig", ACTION),
+        "auth.confirm_address": ("get", "/konto/bekraeft/ugyldig", (LOGIN,) + (302,) * 7),
+        "auth.resend_confirmation": ("post", "/konto/bekraeft-igen", (LOGIN,) + (302,) * 7),
         "needs.index": ("get", "/opgaver/", PUBLIC),
         "needs.detail": ("get", f"/opgaver/{w['need']}", PUBLIC),
         "needs.sign_up": (

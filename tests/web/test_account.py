@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from support import delivered_text, factories
+from support import delivered_text, factories, queued
 from support.auth import log_in
 from volunteer.audit import AuditEvent
 from volunteer.extensions import db
@@ -30,13 +30,7 @@ def _change_password(client, current=factories.PASSWORD, new=NEW_PASSWORD, confi
 
 
 def _mails(template_key: str) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.dedup_key.like(f"{template_key}:%"))
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return queued(f"{template_key}:")
 
 
 def _actions() -> list[str]:

@@ -34,7 +34,6 @@ from volunteer.models import (
 from volunteer.needs import manage, signup
 from volunteer.needs.services import sync_occurrences
 from volunteer.volunteers import services as volunteers
-from volunteer.volunteers.models import AvailabilityWindow
 
 TEMPLATES = Path(__file__).parents[2] / "templates" / "mail"
 ASK = "Spørg Mette Hansen, tlf. +45 75 00 00 01, e-mail mette@example.org."
@@ -76,17 +75,7 @@ def world(app):
 
 
 def _volunteer(**fields):
-    person = factories.user(postcode="7160", **fields)
-    person.profile.max_km = 50
-    person.profile.weekly_capacity = 5
-    for weekday in range(7):
-        db.session.add(
-            AvailabilityWindow(
-                profile=person.profile, weekday=weekday, start_time=time(8), end_time=time(22)
-            )
-        )
-    db.session.commit()
-    return person
+    return factories.free_volunteer(postcode="7160", **fields)
 
 
 def _page(client, need):

@@ -68,6 +68,9 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner of the address proved it (a link mailed to it); None until then. Nothing
+    # about a volunteer goes to third parties before (``email_confirmed``).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisations: Mapped[list[Organisation]] = relationship(
@@ -84,6 +87,11 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active and self.deleted_at is None
+
+    @property
+    def email_confirmed(self) -> bool:
+        """Whether the account's email address is proved to be its owner's."""
+        return self.email_confirmed_at is not None
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -27,6 +27,8 @@ RESET_SALT = "samskab.password-reset"
 RESET_LINK = "password-reset"
 EMAIL_CHANGE_SALT = "samskab.email-change"
 EMAIL_CHANGE_LINK = "email-change"
+EMAIL_CONFIRM_SALT = "samskab.email-confirm"
+EMAIL_CONFIRM_LINK = "email-confirm"
 DEFAULT_MAX_KM = 10.0
 
 # Checked against when the email is unknown, so a login takes as long either way.
@@ -55,6 +57,17 @@ class SameEmail(Exception):
 
 class InvalidEmailToken(Exception):
     """The email-change link is malformed, expired, already used or for a changed account."""
+
+
+def _account_mail(user: User, template: str, **context: object) -> None:
+    """Queue one of the account's own mails (``template``: password_reset, email_confirm, …).
+    Keyed by the second: a double click sends one email."""
+    key = f"{template.replace('_', '-')}:{user.id}:{int(utcnow().timestamp())}"
+    enqueue(key, user, template, **context)
+
+
+def _signer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def normalise_email(email: str) -> str:
@@ -106,6 +119,80 @@ def register_volunteer(
     join_default_organisations(user.profile)
     _store_new_user(user)
     audit.record("account.registered", "user", user.id, actor_id=user.id)
+    _enqueue_confirmation(user)
+    db.session.commit()
+    return user
+
+
+# --- Confirming the address ---------------------------------------------------------------
+# A new account's address is unproved: anyone can type anyone's address. Until its owner opens
+# the link mailed to it, nothing about the volunteer goes to third parties (the booking rules
+# refuse a yes, the matching leaves them out, "I am interested" sends nothing). A password
+# reset or an email-change link proves the address as well.
+
+
+def make_email_confirm_token(user: User) -> str:
+    return _signer(EMAIL_CONFIRM_SALT).dumps({"u": user.id, "e": user.email})
+
+
+def _enqueue_confirmation(user: User) -> None:
+    # The link (and its token) is minted when the email is sent; the outbox holds a marker.
+    _account_mail(
+        user,
+        "email_confirm",
+        confirm_link=BearerLink(EMAIL_CONFIRM_LINK, user_id=user.id),
+        max_age_days=current_app.config["EMAIL_CONFIRM_MAX_AGE_S"] // 86400,
+    )
+
+
+def send_email_confirmation(user: User) -> bool:
+    """Mail a fresh confirmation link to the account's address, unless it is confirmed already
+    (False then, and nothing is sent). Commits."""
+    if user.email_confirmed:
+        return False
+    _enqueue_confirmation(user)
+    audit.record("account.confirmation_sent", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return True
+
+
+@links.minter(EMAIL_CONFIRM_LINK)
+def _email_confirm_link(user_id: int) -> str | None:
+    """A fresh confirmation URL at delivery time (None when the account is gone or the address
+    is confirmed already)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email_confirmed:
+        return None
+    return external_url("auth.confirm_address", token=make_email_confirm_token(user))
+
+
+def read_email_confirm_token(token: str) -> User:
+    """The user of a valid confirmation link; InvalidEmailToken when it is malformed, expired,
+    or the account has another address now."""
+    try:
+        data = _signer(EMAIL_CONFIRM_SALT).loads(
+            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE_S"]
+        )
+    except (SignatureExpired, BadSignature) as exc:
+        raise InvalidEmailToken from exc
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or data.get("e") != user.email:
+        raise InvalidEmailToken
+    return user
+
+
+def _mark_confirmed(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record("account.email_confirmed", "user", user.id, actor_id=user.id)
+
+
+def confirm_email_address(token: str) -> User:
+    """Mark the account's address confirmed from a valid link (InvalidEmailToken otherwise).
+    Using the link again changes nothing. Commits."""
+    user = read_email_confirm_token(token)
+    _mark_confirmed(user)
     db.session.commit()
     return user
 
@@ -129,17 +216,13 @@ def end_all_sessions(user: User) -> None:
     db.session.commit()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
-
-
 def _password_fingerprint(user: User) -> str:
     """Changes when the password changes, so a reset link works once."""
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def make_reset_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    return _signer(RESET_SALT).dumps({"u": user.id, "p": _password_fingerprint(user)})
 
 
 def request_password_reset(email: str) -> None:
@@ -150,8 +233,7 @@ def request_password_reset(email: str) -> None:
         return
     # The token is minted when the email is sent (``_reset_link``), so the outbox never holds
     # it. One request a second at most: a double click sends one email.
-    enqueue(
-        f"password-reset:{user.id}:{int(utcnow().timestamp())}",
+    _account_mail(
         user,
         "password_reset",
         reset_link=BearerLink(RESET_LINK, user_id=user.id),
@@ -173,7 +255,9 @@ def _reset_link(user_id: int) -> str | None:
 def user_for_reset_token(token: str) -> User:
     """The user a valid, unused, unexpired reset token belongs to; InvalidResetToken otherwise."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+        data = _signer(RESET_SALT).loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"]
+        )
     except (SignatureExpired, BadSignature) as exc:
         raise InvalidResetToken from exc
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
@@ -183,10 +267,12 @@ def user_for_reset_token(token: str) -> User:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a reset link; logs the user out everywhere else. Commits."""
+    """Set a new password from a reset link; logs the user out everywhere else. The link
+    reached the account's address, so that address counts as confirmed. Commits."""
     user = user_for_reset_token(token)
     user.password_hash = generate_password_hash(new_password)
     user.session_token = new_session_token()
+    _mark_confirmed(user)  # the link reached the address
     audit.record("account.password_reset", "user", user.id, actor_id=user.id)
     db.session.commit()
     return user
@@ -204,18 +290,13 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     _check_password(user, current_password)
     user.password_hash = generate_password_hash(new_password)
     user.session_token = new_session_token()
-    enqueue(
-        f"password-changed:{user.id}:{int(utcnow().timestamp())}",
+    _account_mail(
         user,
         "password_changed",
         changed_at=utcnow(),
     )
     audit.record("account.password_changed", "user", user.id, actor_id=user.id)
     db.session.commit()
-
-
-def _email_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EMAIL_CHANGE_SALT)
 
 
 def _account_fingerprint(user: User) -> str:
@@ -226,7 +307,7 @@ def _account_fingerprint(user: User) -> str:
 
 
 def make_email_change_token(user: User, new_email: str) -> str:
-    return _email_serializer().dumps(
+    return _signer(EMAIL_CHANGE_SALT).dumps(
         {"u": user.id, "e": normalise_email(new_email), "f": _account_fingerprint(user)}
     )
 
@@ -242,8 +323,7 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     if find_user_by_email(new_email) is not None:
         raise EmailTaken(new_email)
     # The link (and its token) is minted when the email is sent; the outbox holds a marker.
-    enqueue(
-        f"email-change:{user.id}:{int(utcnow().timestamp())}",
+    _account_mail(
         user,
         "email_change",
         to_email=new_email,
@@ -268,7 +348,7 @@ def read_email_change_token(token: str) -> tuple[User, str]:
     """The user and the new address of a valid email-change link; InvalidEmailToken when it
     is malformed, expired, already used, or the account's email or password changed since."""
     try:
-        data = _email_serializer().loads(
+        data = _signer(EMAIL_CHANGE_SALT).loads(
             token, max_age=current_app.config["EMAIL_CHANGE_MAX_AGE_S"]
         )
     except (SignatureExpired, BadSignature) as exc:
@@ -290,13 +370,14 @@ def confirm_email_change(token: str) -> User:
         raise EmailTaken(new_email)
     old_email = user.email
     user.email = new_email
+    user.email_confirmed_at = None
+    _mark_confirmed(user)  # the link reached the new address
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
         raise EmailTaken(new_email) from exc
-    enqueue(
-        f"email-changed:{user.id}:{int(utcnow().timestamp())}",
+    _account_mail(
         user,
         "email_changed",
         to_email=old_email,

@@ -102,7 +102,11 @@ def register() -> str | Response:
         else:
             _start_session(user)
             flash(
-                _("Welcome to Samskab, %(name)s! Your account is ready.", name=user.first_name),
+                _(
+                    "Welcome to Samskab, %(name)s! Your account is ready. We have emailed you a "
+                    "link: open it to confirm your address before you sign up for activities.",
+                    name=user.first_name,
+                ),
                 "success",
             )
             return redirect(url_for("volunteers.home"))
@@ -289,3 +293,61 @@ def confirm_email(token: str) -> str | Response:
         flash(_("Your email address is now %(email)s.", email=new_email), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/confirm_email.html", form=form, user=user, new_email=new_email)
+
+
+def _bad_confirm_link() -> Response:
+    flash(
+        _(
+            "The link has expired or is for another address. "
+            "Log in and ask for a new one with the button at the top of the page."
+        ),
+        "warning",
+    )
+    return redirect(
+        start_page(current_user) if current_user.is_authenticated else url_for("auth.login")
+    )
+
+
+@bp.route("/bekraeft/<token>", methods=["GET", "POST"])
+@limiter.limit(_account_limit, methods=["POST"])
+def confirm_address(token: str) -> str | Response:
+    """Confirm the account's address from the link mailed to it. No login needed (the mail may
+    be read on another device); GET only asks, so a mail scanner opening links proves nothing."""
+    try:
+        user = services.read_email_confirm_token(token)
+    except services.InvalidEmailToken:
+        return _bad_confirm_link()
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_email_address(token)
+        except services.InvalidEmailToken:
+            return _bad_confirm_link()
+        flash(
+            _(
+                "Thank you! %(email)s is confirmed. You can sign up for activities now.",
+                email=user.email,
+            ),
+            "success",
+        )
+        if current_user.is_authenticated and current_user.id == user.id:
+            return redirect(start_page(user))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/confirm_address.html", form=form, user=user)
+
+
+@bp.post("/bekraeft-igen")
+@login_required
+@limiter.limit(_account_limit)
+def resend_confirmation() -> Response:
+    if services.send_email_confirmation(current_user):
+        flash(
+            _(
+                "We have sent a new link to %(email)s. It can take a few minutes to arrive.",
+                email=current_user.email,
+            ),
+            "info",
+        )
+    else:
+        flash(_("Your email address is already confirmed."), "info")
+    return redirect(start_page(current_user))

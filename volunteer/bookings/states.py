@@ -53,7 +53,8 @@ class ForbiddenMove(Exception):
 
 class Refused(Exception):
     """The move would break a booking rule; ``code`` says which: "full" (no place left),
-    "finished" (no date ahead), "clash" (busy then) or "over_capacity" (week full)."""
+    "finished" (no date ahead), "clash" (busy then), "over_capacity" (week full) or
+    "email_unconfirmed" (a yes before the volunteer has confirmed their email address)."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -75,6 +76,9 @@ def _refuse_unless_bookable(
     Call holding the need's and the volunteer's locks (``_lock``)."""
     if not has_dates_ahead(need.id, now):
         raise Refused("finished")
+    if to in YES_STATES and not volunteer.email_confirmed:
+        # A yes tells the centre, the contact and the coordinators who is coming.
+        raise Refused("email_unconfirmed")
     if to in YES_STATES:
         taken = accepted_count(need.id, other_than=volunteer.id)
     else:

@@ -65,7 +65,8 @@ def _open_needs(
 
 
 def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfile]:
-    """Members of the organisation who are active, not paused and not away this week."""
+    """Members of the organisation who are active, have confirmed their email address, and are
+    not paused nor away this week."""
     away = exists().where(
         AwayPeriod.profile_id == VolunteerProfile.id,
         AwayPeriod.start_date <= today + AWAY_WINDOW,
@@ -84,6 +85,7 @@ def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfil
                 User.role == Role.VOLUNTEER,
                 User.active.is_(True),
                 User.deleted_at.is_(None),
+                User.email_confirmed_at.is_not(None),
                 (VolunteerProfile.paused_until.is_(None)) | (VolunteerProfile.paused_until < today),
                 ~away,
             )

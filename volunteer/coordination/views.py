@@ -237,6 +237,7 @@ APPROVAL_ERRORS = {
     "finished": _l("The activity has no dates ahead any more."),
     "clash": _l("The volunteer now has another activity at the same time."),
     "over_capacity": _l("The volunteer already has as many activities a week as they want."),
+    "email_unconfirmed": _l("The volunteer has not confirmed their email address yet."),
 }
 
 

@@ -31,7 +31,7 @@ from volunteer.notifications.services import already_enqueued, enqueue
 # Reasons no message can change: the need itself is not taking anyone, or the user is no
 # volunteer. Any other reason (a missing child certificate, a time they are not free, the
 # distance) is something to talk about with the contact.
-NOTHING_TO_ASK = frozenset({"not_volunteer", "not_open", "finished"})
+NOTHING_TO_ASK = frozenset({"not_volunteer", "not_open", "finished", "email_unconfirmed"})
 
 
 class ContactError(Exception):
@@ -175,11 +175,13 @@ def express_interest(
 
     Once per volunteer and need (the outbox's dedup key): returns the contact and whether a
     message was written now. Audited. Commits. Raises ContactError ``already`` (they are on the
-    need), ``eligible`` (they can simply sign up), ``closed`` (nothing to ask about) or
-    ``no_contact``."""
+    need), ``email_unconfirmed`` (their address is not confirmed yet), ``eligible`` (they can
+    simply sign up), ``closed`` (nothing to ask about) or ``no_contact``."""
     mine = assignment_of(volunteer, need)
     if mine is not None and mine.state in ACTIVE_STATES:
         raise ContactError("already")
+    if not volunteer.email_confirmed:
+        raise ContactError("email_unconfirmed")  # the contact would get an unproved address
     reasons = reasons_not_eligible(volunteer, need, now)
     if not reasons:
         raise ContactError("eligible")

@@ -66,9 +66,9 @@ def to_matching_volunteer(
 def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ...]:
     """Why ``user`` cannot sign up for ``need`` now; empty when they can.
 
-    Codes: not_volunteer, not_open, finished, paused, too_far, not_free, certificate_missing,
-    language, clash, over_capacity. A full need is not a reason: the volunteer joins the
-    waiting list.
+    Codes: not_volunteer, not_open, finished, email_unconfirmed, paused, too_far, not_free,
+    certificate_missing, language, clash, over_capacity. A full need is not a reason: the
+    volunteer joins the waiting list.
     """
     if user.role != Role.VOLUNTEER or user.profile is None:
         return ("not_volunteer",)
@@ -79,6 +79,8 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
     profile = user.profile
     today = local_today(now)
     reasons: list[str] = []
+    if not user.email_confirmed:
+        reasons.append("email_unconfirmed")
     if profile.paused_until is not None and profile.paused_until >= today:
         reasons.append("paused")
     reasons.extend(

@@ -31,6 +31,9 @@ PER_PAGE = 20
 # Plain explanations of why a volunteer cannot sign up (eligibility codes → text).
 NOT_ELIGIBLE = {
     "not_volunteer": _l("Only volunteers can sign up. Log in with a volunteer account."),
+    "email_unconfirmed": _l(
+        "Confirm your email address first: open the link we have emailed you. Then you can sign up."
+    ),
     "not_open": _l("This activity is not taking new volunteers."),
     "paused": _l("You have paused your volunteering. Change it on My page."),
     "too_far": _l("It is further away than you want to travel. You can change that on My page."),
@@ -62,6 +65,7 @@ REFUSED = {
 # Why "I am interested" sent nothing (``contact.ContactError`` codes → text).
 INTEREST_REFUSED = {
     "already": _l("You are already on this activity."),
+    "email_unconfirmed": NOT_ELIGIBLE["email_unconfirmed"],
     "eligible": _l("You can sign up for this activity straight away."),
     "closed": NOT_ELIGIBLE["not_open"],
     "no_contact": _l("The activity has no contact person yet. Please try again later."),

@@ -142,6 +142,7 @@ def _profile(data: dict[str, list[dict[str, Any]]], locale: str) -> Section:
                 [
                     (_("Name"), _text(user.get("name"))),
                     (_("Email"), _text(user.get("email"))),
+                    (_("Email confirmed"), _when(user.get("email_confirmed_at")) or _("Not yet")),
                     (_("Phone"), _text(user.get("phone"))),
                     (_("Language"), {"da": "Dansk", "en": "English"}.get(user.get("locale"), "–")),
                     (_("Created"), _when(user.get("created_at")) or "–"),

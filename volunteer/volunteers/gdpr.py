@@ -138,6 +138,7 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     user.profile = None  # delete-orphan: the profile and its rows go
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}@deleted.invalid"
+    user.email_confirmed_at = None
     user.phone = None
     user.password_hash = None
     user.active = False
