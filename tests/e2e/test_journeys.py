@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from e2e_helpers import _tab_to
+from e2e_helpers import _tab_to, assert_accessible, links_in, plain_text
+from volunteer.scheduler import run_job
 
 
-def test_register_fill_the_grid_by_keyboard_and_find_a_spiseven_near_juelsminde(page, live_server):
+def test_register_confirm_the_address_fill_the_grid_by_keyboard_and_find_a_spiseven(
+    page, mail_site, smtp_sink
+):
+    live_server = mail_site.url
     page.goto(f"{live_server}/konto/opret")
     _tab_to(page, "#name")
     page.keyboard.type("Birthe Bach")
@@ -23,6 +27,20 @@ def test_register_fill_the_grid_by_keyboard_and_find_a_spiseven_near_juelsminde(
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/min-side/")
     assert page.get_by_role("heading", level=1).inner_text() == "Min side"
+    # Until the address is confirmed, every page says so and offers a new link.
+    banner = page.get_by_role("region", name="Bekræft din e-mailadresse")
+    assert "birthe@example.org" in banner.inner_text()
+    assert_accessible(page)
+    run_job(mail_site.app, "dispatch_outbox")
+    (welcome,) = smtp_sink.to("birthe@example.org")
+    assert welcome["Subject"] == "Bekræft din e-mailadresse til Samskab"
+    (link,) = links_in(plain_text(welcome), live_server)
+    page.goto(link)
+    page.get_by_role("button", name="Ja, det er min adresse").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Tak! birthe@example.org er bekræftet." in page.content()
+    assert banner.count() == 0
 
     page.goto(f"{live_server}/min-side/tider")
     # Tuesday and Thursday evenings: when the demo's meal friends eat (17.30–19.00).
