@@ -103,6 +103,7 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_STANDBY_POLL_S": 15,
     "SCHEDULER_LOCK_FILE": None,  # None → <sqlite database>.scheduler-lock
     "VISIT_REMINDER_HOURS": (24,),  # e.g. (24, 2) for a second reminder two hours before
+    "CERTIFICATE_NOTICE_DAYS": 30,  # a børneattest's renewal is announced this long before
     "RETENTION_SENT_OUTBOX_DAYS": 180,
     "RETENTION_INACTIVE_YEARS": 3,
 }
@@ -128,6 +129,7 @@ ENV_VARS = {
     "SAMSKAB_SMTP_STARTTLS": "SMTP_STARTTLS",
     "SAMSKAB_SMTP_SSL": "SMTP_SSL",
     "SAMSKAB_VISIT_REMINDER_HOURS": "VISIT_REMINDER_HOURS",
+    "SAMSKAB_CERTIFICATE_NOTICE_DAYS": "CERTIFICATE_NOTICE_DAYS",
     "SAMSKAB_SCHEDULER_LOCK_FILE": "SCHEDULER_LOCK_FILE",
     "SAMSKAB_SCHEDULER_STANDBY_POLL_S": "SCHEDULER_STANDBY_POLL_S",
     "SAMSKAB_ANONYMOUS_PAGE_CACHE_S": "ANONYMOUS_PAGE_CACHE_S",
@@ -145,6 +147,7 @@ def _coerce(key: str, value: str) -> Any:
         "ANONYMOUS_PAGE_CACHE_S",
         "PROXY_HOPS",
         "WEB_PORT",
+        "CERTIFICATE_NOTICE_DAYS",
     ):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"

@@ -34,6 +34,7 @@ from sqlalchemy.pool import NullPool
 from volunteer.clock import LOCAL_TZ, to_local
 from volunteer.coordination import runs
 from volunteer.extensions import db
+from volunteer.jobs.certificates import certificate_renewals
 from volunteer.jobs.digests import centre_digest, coordinator_digest
 from volunteer.jobs.invitations import expire_invitations
 from volunteer.jobs.maintenance import next_dates, occurrence_horizon, retention
@@ -110,6 +111,11 @@ JOBS: dict[str, Job] = {
         next_dates,
         lambda: IntervalTrigger(minutes=10, timezone=LOCAL_TZ),
         "move needs' next date on",
+    ),
+    "certificate_renewals": Job(
+        certificate_renewals,
+        lambda: CronTrigger(hour=8, minute=0, timezone=LOCAL_TZ),
+        "announce child certificates to renew",
     ),
     "retention": Job(
         retention, lambda: CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), "delete and anonymise"

@@ -33,6 +33,7 @@ EXPECTED_JOBS = {
     "coordinator_digest",
     "occurrence_horizon",
     "next_dates",
+    "certificate_renewals",
     "retention",
 }
 

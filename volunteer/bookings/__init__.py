@@ -28,6 +28,7 @@ from volunteer.bookings.clashes import (
 from volunteer.bookings.locks import lock_need, lock_needs, lock_volunteer, lock_volunteers
 from volunteer.bookings.places import (
     HELD_STATES,
+    YES_STATES,
     accepted_count,
     bookable_sql,
     free_of,
@@ -67,6 +68,7 @@ __all__ = [
     "tell_centre",
     "COMMITTED_STATES",
     "HELD_STATES",
+    "YES_STATES",
     "PROPOSING_STATES",
     "INVITATION_DAYS",
     "ForbiddenMove",
