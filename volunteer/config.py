@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MAX_AGE_S": 3600,
     "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "EMAIL_CONFIRM_MAX_AGE_S": 7 * 24 * 3600,
+    "CANNOT_COME_MAX_AGE_S": 14 * 24 * 3600,  # a reminder's "Kan ikke komme" link
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_FROM": "Samskab <noreply@samskab.example.org>",
     # The public address for links in emails and calendar feeds. Unset: in development and

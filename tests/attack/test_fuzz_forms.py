@@ -25,6 +25,7 @@ from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
 from volunteer.models import User, Visit
+from volunteer.volunteers import cannot_come
 
 ONE_MB = 1024 * 1024
 
@@ -239,6 +240,12 @@ FORMS: dict[str, Form] = {
         lambda w: {"volunteer_id": str(w["volunteer_id"])},
     ),
     # The one-click link from the centre digest: no login, the signed token is the permission.
+    "cannot_come": Form(
+        "anonymous",
+        "post",
+        lambda w: f"/min-side/afbud/{w['cannot_come_token']}",
+        lambda w: {"reason": "Jeg er syg"},
+    ),
     "visit_link": Form(
         "anonymous",
         "post",
@@ -353,6 +360,7 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
         **world,
         "reset_token": make_reset_token(volunteer),
         "link_token": action_token(staff, visit, "confirmed"),
+        "cannot_come_token": cannot_come.make_token(visit.id, visit.volunteer_id),
     }
 
 
@@ -482,6 +490,8 @@ PATH_ROUTES = [
     "/center/link/{}",
     "/konto/nulstil/{}",
     "/konto/ny-email/{}",
+    "/konto/bekraeft/{}",
+    "/min-side/afbud/{}",
 ]
 
 

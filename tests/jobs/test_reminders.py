@@ -8,7 +8,7 @@ import pytest
 from jobs_support import utc, visit
 from sqlalchemy import select
 
-from support import factories
+from support import delivered_text, factories
 from volunteer.extensions import db
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.models import OccurrenceStatus, OutboxMessage, Role, VisitState
@@ -37,7 +37,8 @@ def test_reminder_24_hours_before_across_daylight_saving(app, day, expected_utc,
     assert message.recipient_id == v.volunteer_id
     assert weekday in message.body_text and "kl. 17.00–19.00" in message.body_text
     assert message.subject == f"Påmindelse: Spiseven {weekday} kl. 17.00"
-    assert "uge " in message.body_text and "http://samskab.test/min-side/" in message.body_text
+    assert "uge " in message.body_text and "/min-side/afbud/" not in message.body_text
+    assert "http://samskab.test/min-side/afbud/" in delivered_text(message)
     assert message.body_html and "17.00" in message.body_html
     assert f"UID:visit-{v.id}@samskab" in message.ics
     assert "DTSTART:" + day.strftime("%Y%m%d") + "T" in message.ics.replace(";VALUE=DATE-TIME", "")

@@ -131,6 +131,7 @@ def routes(w):
         "auth.change_password": ("post", "/konto/adgangskode", SIGNED_IN),
         "auth.change_email": ("post", "/konto/email", SIGNED_IN),
         "auth.confirm_email": ("get", "/konto/ny-email/ugyldig", ACTION),
+        "volunteers.cannot_come": ("get", "/min-side/afbud/ugyldig", ACTION),
         "auth.confirm_address": ("get", "/konto/bekraeft/ugyldig", (LOGIN,) + (302,) * 7),
         "auth.resend_confirmation": ("post", "/konto/bekraeft-igen", (LOGIN,) + (302,) * 7),
         "needs.index": ("get", "/opgaver/", PUBLIC),

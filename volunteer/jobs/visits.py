@@ -19,6 +19,7 @@ from volunteer.needs.place import address_access
 from volunteer.notifications.ics import visit_calendar
 from volunteer.notifications.models import OutboxMessage
 from volunteer.notifications.services import already_enqueued, enqueue
+from volunteer.volunteers import cannot_come
 
 # Visits unconfirmed for longer than this are left to the coordinators' reports.
 FOLLOW_UP_WINDOW = timedelta(days=14)
@@ -77,6 +78,7 @@ def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
                 need=visit.occurrence.need,
                 place=access.place(visit.occurrence.need),
                 hours=lead,
+                cannot_come=cannot_come.link_for(visit),
             )
             counts[f"reminders_{lead}h"] += 1
             if number % CHUNK == 0:

@@ -156,6 +156,17 @@ class AwayPeriodForm(SamskabForm):
             raise ValidationError(_l("The last day cannot be before the first day."))
 
 
+class CannotComeForm(SamskabForm):
+    """The reminder's "Kan ikke komme": one button; a reason only if they want to give one."""
+
+    reason = TextAreaField(
+        _l("Do you want to say why? (You do not have to)"),
+        description=_l("The coordinator reads it. Do not write anything about your health."),
+        filters=[strip_filter],
+        validators=[Optional(), _length(CANCEL_REASON_MAX)],
+    )
+
+
 class CancelVisitForm(SamskabForm):
     reason = TextAreaField(
         _l("Why can you not come?"),

@@ -23,7 +23,7 @@ from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import coordinators_of
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.needs.models import Need, Occurrence
+from volunteer.needs.models import Need, Occurrence, Schedule
 from volunteer.needs.services import local_to_utc
 from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
@@ -412,21 +412,38 @@ def withdraw(user: User, assignment_id: int, now: datetime) -> Assignment:
     return assignment
 
 
-def _cancel_visit(user: User, visit: Visit, reason: str, now: datetime) -> None:
-    """Cancel one of the user's scheduled future visits and tell the need's coordinators."""
+def _cancel_visit(user: User, visit: Visit, reason: str, now: datetime, via: str = "page") -> None:
+    """Cancel one of the user's scheduled future visits and tell the need's coordinators (and
+    the centre, when it is today or tomorrow). A one-off need has no other date, so the place
+    itself is given up: it goes to the next on the waiting list, who is invited to confirm it
+    within the invitation's deadline."""
     if not bookings.cancellable(visit, now):
         raise NotAllowed(visit.state)
-    bookings.cancel(visit, now, reason=reason, tell_coordinators=True, volunteer_name=user.name)
-    audit.record("visit.cancelled", "visit", visit.id, actor_id=user.id)
+    bookings.cancel(
+        visit, now, reason=reason or None, tell_coordinators=True, volunteer_name=user.name
+    )
+    audit.record("visit.cancelled", "visit", visit.id, actor_id=user.id, via=via)
+    need = visit.occurrence.need
+    assignment = db.session.get(Assignment, visit.assignment_id) if visit.assignment_id else None
+    if (
+        need.schedule == Schedule.ONCE
+        and assignment is not None
+        and assignment.state in bookings.YES_STATES
+        and not bookings.booked_ahead(now, volunteer_id=user.id, need_id=need.id)
+    ):
+        bookings.move(assignment, AssignmentState.WITHDRAWN, now)
+        offer_next(need, now)
 
 
-def cancel_visit(user: User, visit_id: int, reason: str, now: datetime) -> Visit:
+def cancel_visit(
+    user: User, visit_id: int, reason: str, now: datetime, *, via: str = "page"
+) -> Visit:
     """The volunteer cannot come to one of their own future visits. Commits.
 
     Only a scheduled visit that has not started can be cancelled; the coordinators are told,
-    with the reason.
+    with the reason. ``via`` says where (the page, or the reminder's link) for the audit.
     """
     visit = own_visit(user, visit_id)
-    _cancel_visit(user, visit, reason, now)
+    _cancel_visit(user, visit, reason, now, via=via)
     db.session.commit()
     return visit

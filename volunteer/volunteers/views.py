@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from volunteer import bookings
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
@@ -19,9 +20,11 @@ from volunteer.i18n import long_date, short_date
 from volunteer.needs.eligibility import suggestions
 from volunteer.reports import history
 from volunteer.volunteers import calendar, data_page, gdpr, services
+from volunteer.volunteers import cannot_come as cannot_come_links
 from volunteer.volunteers.forms import (
     AwayPeriodForm,
     CancelVisitForm,
+    CannotComeForm,
     DeleteAccountForm,
     ProfileForm,
 )
@@ -281,6 +284,33 @@ def cancel_visit(visit_id: int) -> str | BaseResponse:
             flash(_("The visit is cancelled. The coordinator has been told."), "success")
         return redirect(url_for("volunteers.visits"))
     return render_template("volunteers/cancel_visit.html", visit=visit, form=form)
+
+
+@bp.route("/afbud/<token>", methods=["GET", "POST"])
+def cannot_come(token: str) -> str | BaseResponse:
+    """ "Kan ikke komme" from a reminder: no login (the link is the permission). GET shows the
+    visit and asks; the POST calls it off."""
+    try:
+        visit = cannot_come_links.read(token)
+    except cannot_come_links.BadLink:
+        flash(_("The link is no longer valid. Log in to see and cancel your visits."), "warning")
+        return redirect(url_for("volunteers.visits"))
+    now = utcnow()
+    form = CannotComeForm()
+    if bookings.cancellable(visit, now) and form.validate_on_submit():
+        try:
+            cannot_come_links.cancel(token, form.reason.data or "", now)
+        except (cannot_come_links.BadLink, services.NotAllowed):
+            pass  # cancelled or started meanwhile: the page below says which
+        else:
+            return render_template("volunteers/cannot_come.html", visit=visit, done=True)
+    return render_template(
+        "volunteers/cannot_come.html",
+        visit=visit,
+        form=form,
+        open=bookings.cancellable(visit, now),
+        done=False,
+    )
 
 
 @bp.get("/kalender")
