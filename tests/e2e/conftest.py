@@ -191,3 +191,19 @@ def tablet_page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
         is_mobile=True,
         has_touch=True,
     )
+
+
+PHONE_WIDTH = 390
+
+
+@pytest.fixture
+def phone(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A page on a phone (390 CSS pixels wide, touch), as most volunteers read their mail."""
+    yield from _new_page(
+        browser,
+        request,
+        viewport={"width": PHONE_WIDTH, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )

@@ -4,15 +4,9 @@ unticked boxes have at least 3:1 contrast, and axe finds nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from e2e_helpers import _log_in, assert_accessible
 
-WIDTH = 390
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+WIDTH = 390  # the ``phone`` fixture's width (tests/e2e/conftest.py)
 
 # The contrast of a box's border against the toggle behind it, as WCAG computes it.
 CONTRAST = """(input) => {
@@ -29,23 +23,6 @@ CONTRAST = """(input) => {
   const [hi, lo] = [Math.max(border, behind), Math.min(border, behind)];
   return (hi + 0.05) / (lo + 0.05);
 }"""
-
-
-@pytest.fixture
-def phone(browser, request) -> Iterator[object]:
-    context = browser.new_context(
-        bypass_csp=True,  # axe is injected by Playwright's evaluate
-        locale="da-DK",
-        viewport={"width": WIDTH, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
 
 
 def test_a_volunteer_fills_the_weekly_grid_by_touch_at_390_px(phone, live_server):

@@ -154,6 +154,15 @@ def test_coordinator_figures_by_month(data):
     assert total.no_show_rate == 0.25 and total.fill_rate == 0.5
 
 
+def test_cancelled_visits_are_counted_in_their_local_month(data):
+    report = services.report_for(data["coordinator"], None, YEAR, NOW, "da")
+    months = {row.key: row.cancelled for row in report.by_month}
+    # v5 starts 00.30 on 1 November in Denmark (still 31 October in UTC).
+    assert months[date(2026, 11, 1)] == 1 and months[date(2026, 10, 1)] == 0
+    assert report.total.cancelled == 1
+    assert sum(months.values()) == 1
+
+
 def test_coordinator_figures_by_activity_and_area(data):
     report = services.report_for(data["coordinator"], None, YEAR, NOW, "da", none_label="Intet")
     by_activity = {row.label: _figures(row) for row in report.by_activity}
@@ -221,11 +230,11 @@ def test_figures_csv_reads_back(client, data):
     assert response.content_type == "text/csv; charset=utf-8"
     rows = _danish_csv(response)
     assert rows[0][:3] == ["Opdeling", "Navn", "Aktive frivillige"]
-    assert {len(r) for r in rows} == {11}  # columns, not one long column
+    assert {len(r) for r in rows} == {12}  # columns, not one long column
     march = next(r for r in rows if r[:2] == ["Måned", "mar. 2026"])
-    assert march[2:] == ["1", "0", "1", "1", "1", "1", "1", "0,5", "2"]
+    assert march[2:] == ["1", "0", "1", "1", "1", "1", "1", "0,5", "0", "2"]
     total = next(r for r in rows if r[0] == "I alt")
-    assert total[2:] == ["2", "1", "2", "1", "0,5", "3", "1", "0,25", "6,5"]
+    assert total[2:] == ["2", "1", "2", "1", "0,5", "3", "1", "0,25", "1", "6,5"]
     assert len([r for r in rows if r[0] == "Måned"]) == 12
     assert "Lokalområde" in [r[0] for r in rows] and ["Lokalområde", "Juelsminde"] in [
         r[:2] for r in rows
@@ -243,8 +252,8 @@ def test_csv_opens_as_columns_in_a_spreadsheet(client, data):
         sheet.append([_as_danish_excel(cell) for cell in row])
     again = load_workbook(_saved(book)).active
     total = next(r for r in again.iter_rows(values_only=True) if r[0] == "I alt")
-    assert total[2:] == (2, 1, 2, 1, 0.5, 3, 1, 0.25, 6.5)
-    assert again["A1"].value == "Opdeling" and again.max_column == 11
+    assert total[2:] == (2, 1, 2, 1, 0.5, 3, 1, 0.25, 1, 6.5)
+    assert again["A1"].value == "Opdeling" and again.max_column == 12
     assert any(r[1] == "mar. 2026" for r in again.iter_rows(values_only=True))
 
 
@@ -274,7 +283,7 @@ def test_figures_xlsx_reads_back(client, data):
     assert book.sheetnames == ["Måned", "Aktivitet", "Lokalområde", "I alt", "Ventende opgaver"]
     months = list(book["Måned"].iter_rows(values_only=True))
     assert months[0][0] == "Navn" and len(months) == 13
-    assert months[3] == ("mar. 2026", 1, 0, 1, 1, 1, 1, 1, 0.5, 2)
+    assert months[3] == ("mar. 2026", 1, 0, 1, 1, 1, 1, 1, 0.5, 0, 2)
     assert list(book["I alt"].iter_rows(values_only=True))[1][-1] == 6.5
     waiting = list(book["Ventende opgaver"].iter_rows(values_only=True))
     assert [row[0] for row in waiting[1:]] == ["Spiseven", "Lektiecafé"]

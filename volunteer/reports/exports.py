@@ -70,6 +70,7 @@ def _headers() -> list[str]:
         _("Visits held"),
         _("No-shows"),
         _("No-show rate"),
+        _("Cancelled visits"),
         _("Hours given"),
     ]
 
@@ -84,6 +85,7 @@ def _values(row: Row) -> list[Any]:
         row.visits_held,
         row.no_shows,
         row.no_show_rate,
+        row.cancelled,
         row.hours,
     ]
 

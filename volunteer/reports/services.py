@@ -6,6 +6,8 @@ Definitions (the same on the page, in the charts and in the exports):
 - *visits held*: confirmed visits whose occurrence starts in the group (month in Copenhagen
   time, activity type, local area of the need); *hours*: the hours recorded on those visits.
 - *no-show rate*: no-shows ÷ (confirmed + no-shows); cancelled visits count in neither.
+- *cancelled visits*: visits called off before they began (by the volunteer — on Min side,
+  from a reminder's "Kan ikke komme" link, for an away period — or because the need closed).
 - *active volunteers*: distinct volunteers with at least one visit held in the group.
 - *new volunteers*: volunteer accounts created in the month (per month only: a new volunteer
   has no activity or area yet). For a coordinator: those who joined their organisations or
@@ -71,6 +73,7 @@ class Row:
     needs_filled: int = 0
     visits_held: int = 0
     no_shows: int = 0
+    cancelled: int = 0
     hours: float = 0.0
 
     @property
@@ -172,7 +175,7 @@ def _rows(
 def _visit_figures(
     scope: Scope, period: Period, dimension: Dimension | None
 ) -> dict[Any, tuple[Any, ...]]:
-    """(active volunteers, visits held, no-shows, hours) per group."""
+    """(active volunteers, visits held, no-shows, cancelled, hours) per group."""
     rows = (
         select(Visit.id, Visit.state, Visit.volunteer_id, Visit.hours)
         .join(Visit.occurrence)
@@ -186,6 +189,7 @@ def _visit_figures(
             func.count(distinct(case((confirmed, c.volunteer_id)))),
             func.count(case((confirmed, c.id))),
             func.count(case((c.state == VisitState.NO_SHOW, c.id))),
+            func.count(case((c.state == VisitState.CANCELLED, c.id))),
             func.coalesce(func.sum(case((confirmed, c.hours))), 0),
         ]
 
@@ -252,7 +256,7 @@ def _table(scope: Scope, period: Period, dimension: Dimension | None) -> dict[An
     )
     rows = {}
     for key in visits.keys() | needs.keys() | (new.keys() if new else set()):
-        active, held, no_shows, hours = visits.get(key, (0, 0, 0, 0))
+        active, held, no_shows, cancelled, hours = visits.get(key, (0, 0, 0, 0, 0))
         opened, filled = needs.get(key, (0, 0))
         rows[key] = Row(
             key=key,
@@ -262,6 +266,7 @@ def _table(scope: Scope, period: Period, dimension: Dimension | None) -> dict[An
             needs_filled=filled,
             visits_held=held,
             no_shows=no_shows,
+            cancelled=cancelled,
             hours=float(hours),
         )
     return rows
