@@ -16,6 +16,7 @@ from volunteer.models import (
     AssignmentSource,
     AssignmentState,
     Centre,
+    LocalArea,
     Need,
     NeedStatus,
     Occurrence,
@@ -57,6 +58,15 @@ def organisation(name: str | None = None) -> Organisation:
     db.session.add(org)
     db.session.commit()
     return org
+
+
+def local_area(name: str, postcode: str, org: Organisation | None = None) -> LocalArea:
+    place = geo.lookup(postcode)
+    assert place is not None
+    area = LocalArea(name=name, postcode=postcode, lat=place.lat, lon=place.lon, organisation=org)
+    db.session.add(area)
+    db.session.commit()
+    return area
 
 
 def activity_type(code: str | None = None, child: bool = False) -> ActivityType:
