@@ -563,3 +563,38 @@ def test_the_demo_has_waiting_persons_and_a_referral(app):
     assert db.session.scalar(select(func.count()).select_from(Referral)) >= 1
     assert all(p.consent_method for p in persons)
     assert not any(u.name == p.name for p in persons for u in db.session.scalars(select(User)))
+
+
+def test_a_referral_becomes_a_person_and_a_weekly_draft_need_in_one_go(client, world):
+    from volunteer.models import Need, NeedStatus
+
+    referral = factories.referral(world["org"], person_name="Inger Mor")
+    log_in(client, world["coordinator"])
+    page = client.get(f"/koordinator/henvisninger/{referral.id}").get_data(as_text=True)
+    assert "Lav også en ugentlig opgave (kladde)" in page
+    form = _person_form(
+        world,
+        name="Inger Mor",
+        address="Havnevej 3",
+        need_weekday="3",
+        need_start="17:30",
+        need_end="19:00",
+    )
+    response = client.post(f"/koordinator/henvisninger/{referral.id}", data=form)
+    assert response.status_code == 302
+    need = db.session.scalar(select(Need))
+    assert need.status == NeedStatus.DRAFT and need.organisation_id == world["org"].id
+    assert (need.weekday, need.start_time, need.end_time) == (3, time(17, 30), time(19))
+    assert need.activity_type_id == world["meal"].id and need.postcode == "7130"
+    # A need is public once open: no name, no exact address.
+    assert "Inger" not in need.title + need.description and need.address is None
+    assert db.session.scalar(select(Person)).name == "Inger Mor"
+
+
+def test_a_weekly_need_without_times_stores_nothing(client, world):
+    referral = factories.referral(world["org"])
+    log_in(client, world["coordinator"])
+    form = _person_form(world, need_weekday="3", need_start="", need_end="")
+    response = client.post(f"/koordinator/henvisninger/{referral.id}", data=form)
+    assert response.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0

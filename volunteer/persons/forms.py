@@ -15,6 +15,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -27,6 +28,7 @@ from volunteer.forms import (
     SamskabGetForm,
     strip_filter,
 )
+from volunteer.i18n import weekday_name
 from volunteer.persons import services
 from volunteer.persons.models import ConsentMethod, PersonState, ReferrerRelation
 from volunteer.volunteers.forms import PhoneNumber
@@ -174,6 +176,40 @@ class PersonForm(SamskabForm):
     def validate_languages(self, field: MultiCheckboxField) -> None:
         if not field.data:
             raise ValidationError(_l("Choose at least one language."))
+
+
+class AcceptReferralForm(PersonForm):
+    """The person form, and optionally a weekly need (a draft) for the person's visits."""
+
+    need_weekday = SelectField(
+        _l("Also make a weekly need (a draft)"),
+        coerce=int,
+        default=-1,
+        description=_l("Choose the weekday. The need shows the postcode only, never the address."),
+    )
+    need_start = TimeField(_l("From"), validators=[Optional()])
+    need_end = TimeField(_l("To"), validators=[Optional()])
+
+    def fill_weekdays(self) -> None:
+        self.need_weekday.choices = [SelectChoice(-1, _l("No need now"))] + [
+            SelectChoice(day, weekday_name(day)) for day in range(7)
+        ]
+
+    def validate_need_weekday(self, field: SelectField) -> None:
+        # Here, not on the time fields: their Optional() stops their own checks when empty.
+        if field.data is None or field.data < 0:
+            return
+        start, end = self.need_start.data, self.need_end.data
+        if start is None:
+            raise ValidationError(_l("Write a start time."))
+        if end is None:
+            raise ValidationError(_l("Write an end time."))
+        if end <= start:
+            raise ValidationError(_l("The end time must be after the start time."))
+
+    def validate_activity_type_ids(self, field: MultiCheckboxField) -> None:
+        if self.need_weekday.data is not None and self.need_weekday.data >= 0 and not field.data:
+            raise ValidationError(_l("Choose the activity the need is for."))
 
 
 class ReferralForm(SamskabForm):

@@ -11,7 +11,7 @@ address. The referrer gets a receipt by email where they gave one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -22,6 +22,8 @@ from volunteer.catalogue.services import person_activity_types
 from volunteer.clock import local_today
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
+from volunteer.needs import manage
+from volunteer.needs.models import Need, Schedule
 from volunteer.notifications.services import Addressee, enqueue
 from volunteer.persons.models import Person, Referral, ReferralState, ReferrerRelation
 from volunteer.persons.services import (
@@ -160,9 +162,25 @@ def _decidable(viewer: User, referral: Referral) -> None:
         raise NotFound
 
 
-def accept_referral(viewer: User, referral: Referral, data: PersonData, now: datetime) -> Person:
+@dataclass(frozen=True)
+class WeeklyNeed:
+    """A weekly need to make with the person: the weekday and times of the visits."""
+
+    weekday: int
+    start_time: time
+    end_time: time
+
+
+def accept_referral(
+    viewer: User,
+    referral: Referral,
+    data: PersonData,
+    now: datetime,
+    weekly: WeeklyNeed | None = None,
+) -> Person:
     """Register the referred person (waiting since the day of the referral) and close the
-    referral. Raises PersonError, storing nothing. Commits."""
+    referral; with ``weekly``, also make a weekly need for them as a draft (``weekly_need``).
+    Raises PersonError, storing nothing. Commits."""
     _decidable(viewer, referral)
     try:
         person = new_person(viewer, data, now)
@@ -170,6 +188,8 @@ def accept_referral(viewer: User, referral: Referral, data: PersonData, now: dat
         db.session.rollback()
         raise
     person.waiting_since = min(local_today(referral.created_at), local_today(now))
+    if weekly is not None:
+        weekly_need(viewer, person, weekly, now)  # commits (with the person), or stores nothing
     referral.state = ReferralState.ACCEPTED
     referral.person = person
     referral.decided_by_id = viewer.id
@@ -179,6 +199,45 @@ def accept_referral(viewer: User, referral: Referral, data: PersonData, now: dat
     )
     db.session.commit()
     return person
+
+
+def weekly_need(viewer: User, person: Person, weekly: WeeklyNeed, now: datetime) -> Need:
+    """A weekly need for the person's first activity, as a draft the coordinator opens when
+    ready, through ``needs.manage.create_need``. Its place is the person's postcode only (a
+    need is public once open): never their name or exact address. Commits; raises PersonError
+    (storing nothing, the person neither) when the need cannot be made."""
+    if not person.activity_types:
+        db.session.rollback()
+        raise PersonError("activity_type_ids", "required")
+    activity = person.activity_types[0]
+    today = local_today(now)
+    data = manage.NeedData(
+        organisation_id=person.organisation_id,
+        activity_type_id=activity.id,
+        title=f"{activity.name_da} i {person.town}",
+        description=(
+            f"En borger i {person.town} vil gerne have en fast {activity.name_da.lower()} "
+            "en gang om ugen. Koordinatoren fortæller mere."
+        ),
+        centre_id=None,
+        postcode=person.postcode,
+        address=None,
+        local_area_id=person.local_area_id,
+        schedule=Schedule.WEEKLY,
+        weekday=weekly.weekday,
+        first_date=today + timedelta(days=(weekly.weekday - today.weekday() - 1) % 7 + 1),
+        last_date=None,
+        start_time=weekly.start_time,
+        end_time=weekly.end_time,
+        skip_holidays=False,
+        slots=1,
+        requires_child_certificate=False,
+        languages=list(person.languages),
+    )
+    try:
+        return manage.create_need(viewer, data, now, open_now=False)
+    except manage.NeedError as error:  # create_need has rolled back: the person is gone too
+        raise PersonError("need_weekday", "unknown") from error
 
 
 def decline_referral(viewer: User, referral: Referral, reason: str, now: datetime) -> None:

@@ -34,6 +34,7 @@ from volunteer.needs import manage
 from volunteer.persons import data_page, referrals, services
 from volunteer.persons.forms import (
     CPR_MESSAGE,
+    AcceptReferralForm,
     DeclineForm,
     PersonFilterForm,
     PersonForm,
@@ -122,12 +123,12 @@ def referral_received() -> str | BaseResponse:
 def _person_form(
     person: Person | None = None, referral: Referral | None = None, *, fresh: bool = False
 ) -> PersonForm:
-    """The person form with its choices; filled from the person or the referral on a GET (or
-    when ``fresh``: not read from the request)."""
-    if fresh:
-        form = PersonForm(formdata=None)
-    else:
-        form = PersonForm(obj=person) if person is not None else PersonForm()
+    """The person form with its choices (with a referral: the acceptance form); filled from the
+    person or the referral on a GET (or when ``fresh``: not read from the request)."""
+    kind = AcceptReferralForm if referral is not None else PersonForm
+    form = kind(formdata=None) if fresh else kind(obj=person)
+    if isinstance(form, AcceptReferralForm):
+        form.fill_weekdays()
     locale = select_locale()
     form.organisation_id.choices = [
         SelectChoice(o.id, o.name) for o in manage.manageable_organisations(current_user)
@@ -170,6 +171,8 @@ def _fill_from_referral(form: PersonForm, referral: Referral) -> None:
         form.contact_email.data = referral.referrer_email
         form.consent_given_by.data = ""
     form.consent_given_on.data = local_today(referral.created_at)
+    if isinstance(form, AcceptReferralForm):
+        form.need_weekday.data = -1
 
 
 def _slots() -> set[tuple[int, int]] | None:
@@ -371,14 +374,26 @@ def referral(referral_id: int) -> str | BaseResponse:
         if slots is None:
             flash(_("Something in the form was wrong. Please try again."), "error")
         else:
+            assert isinstance(form, AcceptReferralForm)
+            weekly = (
+                referrals.WeeklyNeed(
+                    form.need_weekday.data, form.need_start.data, form.need_end.data
+                )
+                if form.need_weekday.data is not None and form.need_weekday.data >= 0
+                else None
+            )
             try:
                 person = referrals.accept_referral(
-                    current_user, found, _person_data(form, slots), utcnow()
+                    current_user, found, _person_data(form, slots), utcnow(), weekly
                 )
             except services.PersonError as error:
                 _show_error(form, error)
             else:
                 flash(_("%(name)s is registered and waiting.", name=person.name), "success")
+                if weekly is not None:
+                    flash(
+                        _("The weekly need is saved as a draft: open it when it is ready."), "info"
+                    )
                 return redirect(url_for("persons.detail", person_id=person.id))
     return _form_page(
         "persons/referral.html",
