@@ -598,3 +598,26 @@ def test_a_weekly_need_without_times_stores_nothing(client, world):
     response = client.post(f"/koordinator/henvisninger/{referral.id}", data=form)
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_every_person_page_and_export_asks_can_see_contact(client, world, monkeypatch):
+    """The hook decides: with it saying no, neither the record nor the export shows the exact
+    address, the phone or the contact's phone and email (the name and postcode still show)."""
+    person = factories.person(
+        world["org"],
+        name=NAME,
+        address=ADDRESS,
+        phone=PHONE,
+        contact_name=CONTACT,
+        contact_phone="+45 20 99 88 77",
+        contact_email=CONTACT_EMAIL,
+    )
+    monkeypatch.setattr(services, "can_see_contact", lambda user, person: False)
+    log_in(client, world["coordinator"])
+    for path in ("", "/data", "/data.json"):
+        page = client.get(f"/koordinator/borgere/{person.id}{path}").get_data(as_text=True)
+        assert NAME in page and "7130" in page, path
+        for secret in (ADDRESS, PHONE, "+45 20 99 88 77", CONTACT_EMAIL):
+            assert secret not in page, (path, secret)
+    listing = client.get("/koordinator/borgere").get_data(as_text=True)
+    assert NAME in listing and ADDRESS not in listing and PHONE not in listing

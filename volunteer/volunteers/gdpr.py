@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash
 
 from volunteer import audit, bookings, geo
 from volunteer.auth.models import User, new_session_token
+from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
 from volunteer.extensions import db
 from volunteer.notifications import links
@@ -304,7 +305,7 @@ def forget_helped_person(
     person.contact_phone = person.contact_email = None
     person.consent_given_by = None
     if person.state != PersonState.ENDED:
-        person.state, person.ended_on = PersonState.ENDED, now.date()
+        person.state, person.ended_on = PersonState.ENDED, local_today(now)
     person.anonymised_at = now
     db.session.flush()
     _scrub(sorted(set(traces), key=len, reverse=True))
