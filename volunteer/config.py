@@ -64,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "ACCOUNT_RATE_LIMIT": "10 per hour",
     # "I am interested" messages to a need's contact (each is sent once per volunteer and need).
     "INTEREST_RATE_LIMIT": "30 per hour",
+    # The public referral form (henvisning), per client address.
+    "REFERRAL_RATE_LIMIT": "5 per hour",
     "PASSWORD_RESET_MAX_AGE_S": 3600,
     "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "EMAIL_CONFIRM_MAX_AGE_S": 7 * 24 * 3600,
@@ -107,6 +109,9 @@ DEFAULTS: dict[str, Any] = {
     "CERTIFICATE_NOTICE_DAYS": 30,  # a børneattest's renewal is announced this long before
     "RETENTION_SENT_OUTBOX_DAYS": 180,
     "RETENTION_INACTIVE_YEARS": 3,
+    # A person we help whose registration ended this many months ago is anonymised; a declined
+    # referral too.
+    "RETENTION_ENDED_PERSON_MONTHS": 12,
 }
 
 # Environment variable → config key. Values are strings; see ``_coerce`` for the typed ones.

@@ -17,13 +17,14 @@ from volunteer import geo
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit
-from volunteer.clock import local_today
+from volunteer.clock import local_to_utc, local_today
 from volunteer.coordination.models import Assignment, AssignmentSource, AssignmentState
 from volunteer.db import utcnow
 from volunteer.demo_history import seed_history
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
+from volunteer.persons.models import Person, PersonWindow, Referral
 from volunteer.volunteers.models import AvailabilityWindow, VolunteerProfile
 
 DEMO_PASSWORD = "samskab-demo-2026"
@@ -203,6 +204,8 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
             requires_child_certificate=child,
             # A visiting friend comes into a lone senior's home: a coordinator meets them first.
             requires_approval=code == "besoegsven",
+            # What a referral (henvisning) can ask for, for a senior who lives alone.
+            for_persons=code in ("spisevenner", "besoegsven"),
             sort_order=order,
         )
     db.session.add_all(activities.values())
@@ -300,6 +303,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     db.session.flush()
     for need in db.session.scalars(select(Need).where(Need.contact_id.is_(None))):
         need.contact = contacts.get(need.organisation)  # the history's past needs too
+    _persons(today, kommune, aeldresagen, areas, activities, staff)
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
@@ -312,6 +316,122 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         ),
         DemoLogin("frivillig@example.org", "volunteer", "Karen Jensen, Juelsminde"),
     ]
+
+
+# The people we help: name, postcode, street, activity, days waiting (None: ended 400 days ago),
+# (contact name, relation, phone) or None, the person's own wish about the volunteer.
+PERSONS = [
+    (
+        "Edith Gram",
+        "7130",
+        "Strandvejen 41",
+        "spisevenner",
+        63,
+        ("Susanne Gram", "datter", "+45 20 00 10 01"),
+        "En kvinde",
+    ),
+    ("Valdemar Krog", "7130", "Fyrvej 7", "besoegsven", 41, None, ""),
+    (
+        "Ellen Brix",
+        "8722",
+        "Kirkevej 18",
+        "spisevenner",
+        28,
+        ("Hjemmeplejen Hedensted", "hjemmepleje", "+45 79 75 50 00"),
+        "",
+    ),
+    (
+        "Aage Tang",
+        "7160",
+        "Mølleparken 3",
+        "besoegsven",
+        12,
+        None,
+        "Gerne en, der kan lide fodbold",
+    ),
+    (
+        "Karla Vinther",
+        "8783",
+        "Østergade 22",
+        "spisevenner",
+        5,
+        ("Bent Vinther", "søn", "+45 20 00 10 02"),
+        "",
+    ),
+    ("Signe Brandt", "8723", "Skovbrynet 9", "besoegsven", 90, None, "En kvinde"),
+    (
+        "Herluf Bonde",
+        "7171",
+        "Byvej 30",
+        "besoegsven",
+        None,
+        ("Marianne Bonde", "svigerdatter", "+45 20 00 10 03"),
+        "",
+    ),
+]
+
+
+def _persons(
+    today: date,
+    kommune: Organisation,
+    aeldresagen: Organisation,
+    areas: dict[str, LocalArea],
+    activities: dict[str, ActivityType],
+    staff: list[User],
+) -> None:
+    """A few people we help (most waiting, one ended long ago) and one new referral, always the
+    same. The visiting friends are Ældre Sagen's, the meal friends the municipality's."""
+    coordinators = {o.id: u for u in staff if u.role == Role.COORDINATOR for o in u.organisations}
+    db.session.flush()
+    for number, (name, code, street, activity, waited, contact, wish) in enumerate(PERSONS):
+        place = geo.lookup(code)
+        assert place is not None, code
+        org = aeldresagen if activity == "besoegsven" else kommune
+        since = today - timedelta(days=waited if waited is not None else 500)
+        person = Person(
+            organisation=org,
+            name=name,
+            address=street,
+            postcode=code,
+            town=place.town,
+            lat=place.lat,
+            lon=place.lon,
+            local_area=areas.get(code),
+            activity_types=[activities[activity]],
+            interests="Kortspil, radio og en kop kaffe" if number % 2 else "Haven og fuglene",
+            volunteer_wish=wish,
+            phone=f"+45 75 00 20 {number:02d}" if number % 3 != 1 else None,
+            consent_given_by=contact[0] if contact and number == 0 else name,
+            consent_given_on=since,
+            consent_method="power_of_attorney" if contact and number == 0 else "oral_to_staff",
+            consent_recorded_by=coordinators.get(org.id),
+            created_by_id=coordinators[org.id].id if org.id in coordinators else None,
+            waiting_since=since,
+            state="waiting" if waited is not None else "ended",
+            ended_on=None if waited is not None else today - timedelta(days=400),
+            windows=[PersonWindow(weekday=number % 5, start_time=time(14), end_time=time(16))],
+        )
+        if contact:
+            person.contact_name, person.contact_relation, person.contact_phone = contact
+        db.session.add(person)
+    juelsminde = areas["7130"]
+    db.session.add(
+        Referral(
+            organisation=juelsminde.organisation,
+            local_area=juelsminde,
+            referrer_name="Pia Holt",
+            referrer_relation="relative",
+            referrer_email="pia.holt@example.org",
+            person_name="Ruth Holt",
+            person_postcode="7130",
+            person_town="Juelsminde",
+            person_address="Sønderskovvej 5",
+            activity_codes=["spisevenner"],
+            message="Min mor bor alene og vil gerne have selskab til aftensmad en gang om ugen.",
+            consent=True,
+            created_at=local_to_utc(today - timedelta(days=2), time(19, 30)),
+        )
+    )
 
 
 def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:

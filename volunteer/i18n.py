@@ -190,6 +190,7 @@ def init_app(app: Flask) -> None:
         match_reasons=match_reasons,
         language_names=language_names,
         weekday_name=weekday_name,
+        activity_name=activity_name,
         need_status=_label("need"),
         assignment_state=_label("assignment"),
         run_state=_label("match_run"),

@@ -19,6 +19,16 @@ from volunteer.notifications.models import (
     OutboxState,
     SchedulerHeartbeat,
 )
+from volunteer.persons.models import (
+    ConsentMethod,
+    Person,
+    PersonState,
+    PersonWindow,
+    Referral,
+    ReferralState,
+    ReferrerRelation,
+    person_activity_types,
+)
 from volunteer.volunteers.models import (
     AvailabilityWindow,
     AwayPeriod,
@@ -37,6 +47,7 @@ __all__ = [
     "AvailabilityWindow",
     "AwayPeriod",
     "Centre",
+    "ConsentMethod",
     "JobRun",
     "JobRunStatus",
     "LocalArea",
@@ -48,6 +59,12 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxState",
+    "Person",
+    "PersonState",
+    "PersonWindow",
+    "Referral",
+    "ReferralState",
+    "ReferrerRelation",
     "Role",
     "Schedule",
     "SchedulerHeartbeat",
@@ -58,5 +75,6 @@ __all__ = [
     "centre_staff",
     "organisation_members",
     "organisation_volunteers",
+    "person_activity_types",
     "volunteer_interests",
 ]

@@ -78,6 +78,31 @@ class Form:
     audited_read: bool = False
 
 
+def _person(w: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "organisation_id": "1",
+        "name": "Inger Hansen",
+        "phone": "",
+        "email": "",
+        "postcode": "7130",
+        "address": "Havnevej 3",
+        "local_area_id": "0",
+        "activity_type_ids": "1",
+        "interests": "Kortspil",
+        "languages": "da",
+        "volunteer_wish": "En kvinde",
+        "slot": "2-16",
+        "contact_name": "Lise Hansen",
+        "contact_relation": "datter",
+        "contact_phone": "",
+        "contact_email": "",
+        "consent_given_by": "Inger Hansen",
+        "consent_given_on": "2026-11-20",
+        "consent_method": "written",
+        "note": "Bedst om eftermiddagen",
+    }
+
+
 def _profile(w: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": "Ny Navnesen",
@@ -349,6 +374,55 @@ FORMS: dict[str, Form] = {
         "post",
         lambda w: f"/admin/personale/{w['users']['coordinator'].id}",
         lambda w: {"name": "Mette Madsen", "role": "coordinator", "organisation_ids": "1"},
+    ),
+    "refer": Form(
+        "anonymous",
+        "post",
+        lambda w: "/henvisning",
+        lambda w: {
+            "referrer_name": "Lise Hansen",
+            "referrer_relation": "relative",
+            "referrer_phone": "",
+            "referrer_email": "lise@example.org",
+            "person_name": "Inger Hansen",
+            "person_postcode": "7130",
+            "person_address": "Havnevej 3",
+            "person_phone": "",
+            "activity_codes": "spisevenner",
+            "message": "Gerne om aftenen",
+            "consent": "y",
+        },
+    ),
+    "person_create": Form("coordinator", "post", lambda w: "/koordinator/borgere/ny", _person),
+    "person_edit": Form(
+        "coordinator", "post", lambda w: f"/koordinator/borgere/{w['person']}/rediger", _person
+    ),
+    "person_state": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/borgere/{w['person']}/status",
+        lambda w: {"state": "ended"},
+    ),
+    "person_erase": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/borgere/{w['person']}/slet",
+        lambda w: {"confirm": "yes"},
+    ),
+    "referral_accept": Form(
+        "coordinator", "post", lambda w: f"/koordinator/henvisninger/{w['referral']}", _person
+    ),
+    "referral_decline": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/henvisninger/{w['referral']}/afvis",
+        lambda w: {"reason": "Ingen frivillige i området lige nu"},
+    ),
+    "person_list": Form(
+        "coordinator",
+        "get",
+        lambda w: "/koordinator/borgere",
+        lambda w: {"q": "inger", "state": "waiting"},
     ),
 }
 

@@ -34,6 +34,7 @@ PAGES = {
         "/om",
         "/privatliv",
         "/tilgaengelighed",
+        "/henvisning",
     ],
     "frivillig@example.org": [
         "/min-side/",
@@ -58,6 +59,15 @@ PAGES = {
         "/koordinator/matchning",
         "/koordinator/opgaver",
         "/koordinator/godkendelser",
+        # The demo's first person (Edith Gram, a meal friend) and its one referral are the
+        # municipality's.
+        "/koordinator/borgere",
+        "/koordinator/borgere/ny",
+        "/koordinator/borgere/1",
+        "/koordinator/borgere/1/rediger",
+        "/koordinator/borgere/1/data",
+        "/koordinator/henvisninger",
+        "/koordinator/henvisninger/1",
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",

@@ -161,7 +161,12 @@ def test_retention_anonymises_and_forgets_old_mail(app):
         ]
     )
     db.session.commit()
-    expected = {"outbox_deleted": 1, "users_anonymised": 1}
+    expected = {
+        "outbox_deleted": 1,
+        "users_anonymised": 1,
+        "persons_anonymised": 0,
+        "referrals_anonymised": 0,
+    }
     assert retention(app, NOW, dry_run=True) == expected
     assert _keys() == ["old", "recent"]
     assert retention(app, NOW) == expected
@@ -172,4 +177,9 @@ def test_retention_anonymises_and_forgets_old_mail(app):
     assert gone.email == f"deleted-{sleeper.id}@deleted.invalid" and gone.password_hash is None
     assert db.session.get(User, active.id).deleted_at is None
     assert db.session.get(User, admin.id).deleted_at is None
-    assert retention(app, NOW) == {"outbox_deleted": 0, "users_anonymised": 0}
+    assert retention(app, NOW) == {
+        "outbox_deleted": 0,
+        "users_anonymised": 0,
+        "persons_anonymised": 0,
+        "referrals_anonymised": 0,
+    }

@@ -17,10 +17,13 @@ from volunteer.models import (
     AssignmentState,
     AvailabilityWindow,
     Centre,
+    LocalArea,
     Need,
     NeedStatus,
     Occurrence,
     Organisation,
+    Person,
+    Referral,
     Role,
     Schedule,
     User,
@@ -59,6 +62,15 @@ def organisation(name: str | None = None) -> Organisation:
     db.session.add(org)
     db.session.commit()
     return org
+
+
+def local_area(name: str, postcode: str, org: Organisation | None = None) -> LocalArea:
+    place = geo.lookup(postcode)
+    assert place is not None
+    area = LocalArea(name=name, postcode=postcode, lat=place.lat, lon=place.lon, organisation=org)
+    db.session.add(area)
+    db.session.commit()
+    return area
 
 
 def activity_type(code: str | None = None, child: bool = False) -> ActivityType:
@@ -181,3 +193,60 @@ def visit(
     db.session.add(v)
     db.session.commit()
     return v
+
+
+def person(
+    org: Organisation, *activities: ActivityType, postcode: str = "7130", **fields: Any
+) -> Person:
+    """A waiting person we help, with a consent record."""
+    place = geo.lookup(postcode)
+    assert place is not None
+    n = next(_counter)
+    values: dict[str, Any] = dict(
+        name=f"Borger Nummer{n}",
+        address=f"Strandvejen {n}",
+        phone="+45 75 00 00 00",
+        consent_given_by=f"Borger Nummer{n}",
+        consent_given_on=date(2026, 11, 1),
+        consent_method="written",
+        waiting_since=date(2026, 11, 1),
+    )
+    values.update(fields)
+    p = Person(
+        organisation=org,
+        postcode=place.code,
+        town=place.town,
+        lat=place.lat,
+        lon=place.lon,
+        activity_types=list(activities),
+        **values,
+    )
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+def referral(org: Organisation | None, postcode: str = "7130", **fields: Any) -> Referral:
+    """A new referral in ``org``'s queue."""
+    place = geo.lookup(postcode)
+    assert place is not None
+    n = next(_counter)
+    values: dict[str, Any] = dict(
+        referrer_name=f"Datter Nummer{n}",
+        referrer_relation="relative",
+        referrer_email=f"datter{n}@example.org",
+        person_name=f"Mor Nummer{n}",
+        person_address=f"Havnegade {n}",
+        activity_codes=["spisevenner"],
+        consent=True,
+    )
+    values.update(fields)
+    r = Referral(
+        organisation=org,
+        person_postcode=place.code,
+        person_town=place.town,
+        **values,
+    )
+    db.session.add(r)
+    db.session.commit()
+    return r

@@ -95,7 +95,10 @@ def world(app):
         body_text="b",
     )
     db.session.add(message)
+    activity.for_persons = True
     db.session.commit()
+    person = factories.person(org, activity)
+    referral = factories.referral(org)
     return {
         "users": users,
         "need": need.id,
@@ -108,6 +111,8 @@ def world(app):
         "calendar": volunteer.profile.calendar_token,
         "volunteer_id": volunteer.id,
         "centre": db.session.get(Centre, place.id).id,
+        "person": person.id,
+        "referral": referral.id,
     }
 
 
@@ -273,4 +278,38 @@ def routes(w):
             (LOGIN, 403, 403, 302, 404, 403, 403, 302),
         ),
         "notifications.scheduler_status": ("get", "/admin/planlaegger", ADMIN),
+        "persons.refer": ("get", "/henvisning", PUBLIC),
+        "persons.referral_received": ("get", "/henvisning/tak", ACTION),
+        "persons.index": ("get", "/koordinator/borgere", COORDINATION),
+        "persons.create": ("get", "/koordinator/borgere/ny", COORDINATION),
+        "persons.detail": ("get", f"/koordinator/borgere/{w['person']}", OWN_ORGANISATION),
+        "persons.edit": ("get", f"/koordinator/borgere/{w['person']}/rediger", OWN_ORGANISATION),
+        "persons.change_state": (
+            "post",
+            f"/koordinator/borgere/{w['person']}/status",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
+        "persons.export_json": (
+            "get",
+            f"/koordinator/borgere/{w['person']}/data.json",
+            OWN_ORGANISATION,
+        ),
+        "persons.export_html": (
+            "get",
+            f"/koordinator/borgere/{w['person']}/data",
+            OWN_ORGANISATION,
+        ),
+        "persons.erase": ("get", f"/koordinator/borgere/{w['person']}/slet", OWN_ORGANISATION),
+        "persons.referral_queue": ("get", "/koordinator/henvisninger", COORDINATION),
+        "persons.referral": (
+            "get",
+            f"/koordinator/henvisninger/{w['referral']}",
+            OWN_ORGANISATION,
+        ),
+        # An empty reason: the page comes back with the error, nothing is declined.
+        "persons.decline_referral": (
+            "post",
+            f"/koordinator/henvisninger/{w['referral']}/afvis",
+            (LOGIN, 403, 403, 200, 404, 403, 403, 200),
+        ),
     }

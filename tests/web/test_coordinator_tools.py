@@ -25,14 +25,14 @@ def _menu(client, url: str) -> dict[str, str]:
     return {label: attrs for attrs, label in re.findall(r"<a ([^>]*)>([^<]+)</a>", nav)}
 
 
-STAFF_MENU = {"Start", "Opgaver", "Matchning", "Frivillige", "Rapporter", "Udbakke"}
+STAFF_MENU = {"Start", "Opgaver", "Matchning", "Frivillige", "Borgere", "Rapporter", "Udbakke"}
 VOLUNTEER_MENU = {"Find en aktivitet", "Min side", "Mine besøg"}
 
 
 @pytest.mark.parametrize(
     ("role", "url", "expected"),
     [
-        (None, "/", {"Find en aktivitet"}),
+        (None, "/", {"Find en aktivitet", "Bed om en besøgsven"}),
         (Role.VOLUNTEER, "/min-side/", VOLUNTEER_MENU),
         (Role.COORDINATOR, "/koordinator/", STAFF_MENU),
         (Role.ADMIN, "/admin/", STAFF_MENU | {"Administration"}),

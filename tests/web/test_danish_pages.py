@@ -34,10 +34,13 @@ from volunteer.models import (
     NeedStatus,
     Organisation,
     OutboxState,
+    Person,
+    Referral,
     User,
     VisitState,
 )
 from volunteer.needs.models import OccurrenceStatus, Schedule
+from volunteer.persons.models import PersonState, ReferralState
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "volunteer/translations/da/LC_MESSAGES/messages.po"
@@ -213,6 +216,8 @@ STATE_CODES = sorted(
             RunState,
             Schedule,
             VisitState,
+            PersonState,
+            ReferralState,
         )
         for state in states
     }
@@ -250,6 +255,10 @@ def _names() -> list[str]:
         names.update(filter(None, (need.title, need.address)))
     for activity in db.session.scalars(select(ActivityType)):
         names.add(activity.name_da)
+    for person in db.session.scalars(select(Person)):
+        names.update(filter(None, (person.name, person.address, person.contact_name)))
+    for referral in db.session.scalars(select(Referral)):
+        names.update((referral.referrer_name, referral.person_name, referral.person_address))
     return sorted(names, key=len, reverse=True)
 
 
@@ -375,6 +384,40 @@ def _bad_forms(w: dict) -> list[tuple[str, str, str, dict]]:
             },
         ),
         ("volunteer", "post", "/min-side/tider", {"slot": ["mandag-morgen", letters]}),
+        (
+            "anonymous",
+            "post",
+            "/henvisning",
+            {
+                "referrer_name": "",
+                "referrer_relation": "nabo",
+                "referrer_email": letters,
+                "person_postcode": letters,
+                "activity_codes": ["golf"],
+                "message": "Hun har CPR 010150-1234",
+            },
+        ),
+        (
+            "coordinator",
+            "post",
+            "/koordinator/borgere/ny",
+            {
+                "organisation_id": letters,
+                "name": "",
+                "postcode": letters,
+                "consent_given_on": letters,
+                "consent_method": "telepati",
+                "languages": ["xx"],
+                "note": "CPR 010150-1234",
+                "activity_type_ids": [letters],
+            },
+        ),
+        (
+            "coordinator",
+            "post",
+            f"/koordinator/henvisninger/{w['referral']}/afvis",
+            {"reason": "010150-1234"},
+        ),
         ("volunteer", "post", "/min-side/fravaer", {"start_date": letters, "end_date": ""}),
         ("volunteer", "post", f"/min-side/besoeg/{visit}/aflys", {"reason": ""}),
         ("volunteer", "post", "/min-side/slet-konto", {"password": ""}),

@@ -105,6 +105,8 @@ class ActivityType(Base):
     requires_child_certificate: Mapped[bool] = mapped_column(Boolean, default=False)
     # A coordinator approves each volunteer (after a first conversation) before their first visit.
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Offered to the people we help (spisevenner, besøgsven): a referral may ask for it.
+    for_persons: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

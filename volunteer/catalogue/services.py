@@ -30,6 +30,11 @@ def activity_types() -> list[ActivityType]:
     )
 
 
+def person_activity_types() -> list[ActivityType]:
+    """The active activity types offered to the people we help (``for_persons``)."""
+    return [a for a in activity_types() if a.for_persons]
+
+
 def centres() -> list[Centre]:
     return list(
         db.session.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name))

@@ -1,7 +1,8 @@
 """What needs a coordinator's attention now: the start page (/koordinator/).
 
-Four kinds, each only for the viewer's own organisations (admins: all of them):
+Five kinds, each only for the viewer's own organisations (admins: all of them):
 
+- new referrals (henvisninger) waiting for a coordinator, the oldest first;
 - needs without helpers: open needs with a free place (``bookings.free_sql``) and a date ahead
   (``bookings.bookable_sql``), the soonest first;
 - invitations about to expire: invited volunteers whose answer is due within 48 hours;
@@ -30,6 +31,7 @@ from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.persons.models import Referral, ReferralState
 from volunteer.volunteers.staff import visible_user_ids
 
 LIMIT = 10
@@ -65,11 +67,13 @@ class Attention:
     cancelled_today: Section[Visit]
     # Volunteers the viewer may open (``coordination.volunteer_detail``); others get no link.
     visible_volunteers: frozenset[int] = field(default_factory=frozenset)
+    new_referrals: Section[Referral] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
         return (
-            self.open_needs.total
+            self.new_referrals.total
+            + self.open_needs.total
             + self.expiring.total
             + self.unconfirmed.total
             + self.cancelled_today.total
@@ -181,6 +185,16 @@ def cancelled_today(viewer: User, now: datetime) -> Section[Visit]:
     return Section(_load_visits(query, Occurrence.starts_at), _count(query))
 
 
+def new_referrals(viewer: User) -> Section[Referral]:
+    """Referrals no coordinator has answered yet, the oldest first."""
+    query = select(Referral).where(Referral.state == ReferralState.NEW)
+    ids = organisation_ids(viewer)
+    if ids is not None:
+        query = query.where(Referral.organisation_id.in_(ids))
+    rows = db.session.scalars(query.order_by(Referral.created_at, Referral.id).limit(LIMIT)).all()
+    return Section(list(rows), _count(query))
+
+
 def attention_for(viewer: User, now: datetime) -> Attention:
     """Everything the start page shows for ``viewer`` at ``now``."""
     expiring = expiring_invitations(viewer, now)
@@ -194,4 +208,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         unconfirmed=unconfirmed,
         cancelled_today=cancelled,
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
+        new_referrals=new_referrals(viewer),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import delete, func, select
@@ -14,7 +14,9 @@ from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence
 from volunteer.needs.services import refresh_next_dates, sync_occurrences
 from volunteer.notifications.models import OutboxMessage, OutboxState
-from volunteer.volunteers.gdpr import forget_person
+from volunteer.persons import referrals
+from volunteer.persons.services import ended_before
+from volunteer.volunteers.gdpr import forget_helped_person, forget_person, forget_referral
 
 log = logging.getLogger("samskab.jobs")
 
@@ -53,6 +55,9 @@ def retention(app: Flask, now: datetime, dry_run: bool = False) -> dict[str, int
       assignments stay for the statistics, the person does not. Administrators are left alone,
       so nobody locks the service out.
       Their outbox messages go too, as they carry name and address.
+    - People we help whose registration ended more than RETENTION_ENDED_PERSON_MONTHS (12) ago
+      are anonymised by ``forget_helped_person`` (as erasure on request is); declined referrals
+      decided that long ago lose their details (``forget_referral``).
 
     With ``dry_run`` nothing changes; the counts say what would. Logs what it did.
     """
@@ -72,13 +77,34 @@ def retention(app: Flask, now: datetime, dry_run: bool = False) -> dict[str, int
     messages = (
         db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*old_sent)) or 0
     )
-    summary = {"outbox_deleted": messages, "users_anonymised": len(inactive)}
+    months = config["RETENTION_ENDED_PERSON_MONTHS"]
+    ended = ended_before(months_before(local_today(now), months))
+    declined = referrals.declined_before(now - timedelta(days=round(30.44 * months)))
+    summary = {
+        "outbox_deleted": messages,
+        "users_anonymised": len(inactive),
+        "persons_anonymised": len(ended),
+        "referrals_anonymised": len(declined),
+    }
     if dry_run:
         log.info("Retention dry run, would do: %s", summary)
         return summary
     db.session.execute(delete(OutboxMessage).where(*old_sent))
     for user in inactive:
         forget_person(user, now, reason="retention")
+    for person in ended:
+        forget_helped_person(person, now, reason="retention")
+    for referral in declined:
+        forget_referral(referral, reason="retention")
     db.session.commit()
     log.info("Retention: %s", summary)
     return summary
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month ``months`` earlier (the last day, where that month is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))

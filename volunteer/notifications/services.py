@@ -9,6 +9,7 @@ talks SMTP.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, render_template
@@ -30,9 +31,24 @@ class NotRetryable(Exception):
     """Only a failed message can be sent again."""
 
 
+@dataclass(frozen=True)
+class Addressee:
+    """Someone without an account a message goes to (the referrer of a henvisning): what
+    ``enqueue`` and the mail templates read of a recipient."""
+
+    email: str
+    name: str
+    locale: str = "da"
+    id: None = None
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
 def enqueue(
     dedup_key: str,
-    recipient: User,
+    recipient: User | Addressee,
     template: str,
     subject: str | None = None,
     *,
@@ -44,7 +60,8 @@ def enqueue(
     recipient's language and add it to the outbox, with an optional iCalendar attachment.
     ``to_email`` sends it to another address of the recipient than their current one (an
     email change: the link goes to the new address, the notice to the old one).
-    A ``links.BearerLink`` in the context is stored as a marker, never as a URL.
+    A ``links.BearerLink`` in the context is stored as a marker, never as a URL. An
+    ``Addressee`` (no account) gets the message at their address, with no recipient id.
 
     Returns the existing message when ``dedup_key`` was used before. The insert skips a key
     another transaction wrote meanwhile (ON CONFLICT DO NOTHING), so concurrent jobs never fail

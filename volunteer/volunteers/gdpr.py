@@ -1,7 +1,12 @@
-"""The volunteer's GDPR rights: a copy of everything stored about them, and erasure.
+"""GDPR rights: a copy of everything stored about someone, and erasure — for a user (volunteer
+or staff) and for a person we help (*borger*). The one home of anonymisation.
 
-Both walk the whole schema (``db.metadata``) rather than a hand-kept list of tables, so a table
-added later that points at a user is exported and scrubbed without anyone remembering to.
+A user's export and erasure walk the whole schema (``db.metadata``) rather than a hand-kept list
+of tables, so a table added later that points at a user is exported and scrubbed without anyone
+remembering to. Tables marked ``info={"helped_person": True}`` hold data about the people we
+help: they point at staff (who created or decided a record), but are not the staff member's
+data, so a user's export leaves them out; the person's own export and erasure
+(``export_helped_person``, ``forget_helped_person``) cover them.
 """
 
 from __future__ import annotations
@@ -14,15 +19,18 @@ from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, func, or_,
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import check_password_hash
 
-from volunteer import audit, bookings
+from volunteer import audit, bookings, geo
 from volunteer.auth.models import User, new_session_token
+from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
 from volunteer.extensions import db
 from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage
+from volunteer.persons.models import Person, PersonState, Referral, person_activity_types
 from volunteer.volunteers import services
 
 DELETED_NAME = "Slettet bruger"  # stored, not shown through gettext: it is data, like a name
+DELETED_PERSON_NAME = "Slettet borger"
 SCRUBBED = "[slettet]"
 # Secrets are not personal data worth handing out, and a leaked export must not unlock anything.
 SECRET_COLUMNS = {"password_hash", "session_token", "calendar_token"}
@@ -36,6 +44,8 @@ class WrongPassword(Exception):
 
 def _references(table: Table, user: User) -> ColumnElement[bool] | None:
     """A condition picking the rows of ``table`` that point at the user or their profile."""
+    if table.info.get("helped_person"):
+        return None  # someone else's data (a person we help), even where it names the user
     conditions: list[ColumnElement[bool]] = []
     profile_id = user.profile.id if user.profile else None
     for fk in table.foreign_keys:
@@ -158,6 +168,164 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
         assignments_ended=len(assignments),
         visits_cancelled=len(withdrawn_visits) + len(future_visits),
     )
+
+
+# The people we help.
+
+# A person's fields that say exactly where they live and how to reach them (and their contact's).
+PERSON_CONTACT_COLUMNS = {"address", "phone", "email", "contact_phone", "contact_email"}
+REFERRAL_CONTACT_COLUMNS = {"person_address", "person_phone", "referrer_phone", "referrer_email"}
+
+
+def _rows(query: Any, locale: str, hidden: set[str]) -> list[dict[str, Any]]:
+    return [
+        {key: _plain(value, locale) for key, value in row.items() if key not in hidden}
+        for row in db.session.execute(query).mappings()
+    ]
+
+
+def export_helped_person(
+    person: Person, *, contact_visible: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """Every row stored about a person we help, keyed by table name: the person, their weekly
+    windows and activity types, the referral that brought them, and the audit trail about
+    them. Without ``contact_visible`` (``persons.services.can_see_contact``) the exact address,
+    phone and email columns are left out. Does not audit or commit (the caller does)."""
+    from volunteer.audit import AuditEvent
+    from volunteer.persons.models import PersonWindow
+
+    person_hidden = set() if contact_visible else PERSON_CONTACT_COLUMNS
+    referral_hidden = set() if contact_visible else REFERRAL_CONTACT_COLUMNS
+    tables: dict[str, list[dict[str, Any]]] = {
+        "persons": _rows(
+            select(Person.__table__).where(Person.id == person.id), "da", person_hidden
+        ),
+        "person_windows": _rows(
+            select(PersonWindow.__table__)
+            .where(PersonWindow.person_id == person.id)
+            .order_by(PersonWindow.weekday, PersonWindow.start_time),
+            "da",
+            set(),
+        ),
+        "person_activity_types": _rows(
+            select(person_activity_types).where(person_activity_types.c.person_id == person.id),
+            "da",
+            set(),
+        ),
+        "referrals": _rows(
+            select(Referral.__table__).where(Referral.person_id == person.id).order_by(Referral.id),
+            "da",
+            referral_hidden,
+        ),
+        "audit_events": _rows(
+            select(AuditEvent.__table__)
+            .where(AuditEvent.object_type == "person", AuditEvent.object_id == person.id)
+            .order_by(AuditEvent.id),
+            "da",
+            set(),
+        ),
+    }
+    return {name: rows for name, rows in tables.items() if rows}
+
+
+def _referral_traces(referral: Referral) -> list[str]:
+    return [
+        t
+        for t in (
+            referral.referrer_name,
+            referral.referrer_email,
+            referral.referrer_phone,
+            referral.person_name,
+            referral.person_address,
+            referral.person_phone,
+        )
+        if t and len(t) >= MIN_SCRUB_LENGTH
+    ]
+
+
+def _blank_referral(referral: Referral) -> None:
+    if referral.referrer_email:
+        db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.recipient_email == referral.referrer_email)
+        )
+    referral.referrer_name = SCRUBBED
+    referral.referrer_phone = None
+    referral.referrer_email = None
+    referral.person_name = SCRUBBED
+    referral.person_address = SCRUBBED
+    referral.person_phone = None
+    referral.message = ""
+    referral.decline_reason = SCRUBBED if referral.decline_reason else None
+
+
+def forget_helped_person(
+    person: Person, now: datetime, *, reason: str, actor_id: int | None = None
+) -> None:
+    """Erase a person we help and keep anonymised figures; used at their request
+    (``reason="deleted"``) and by the retention job (``reason="retention"``). Does not commit.
+
+    The row keeps its id, organisation, postcode, town, local area, activity types, state and
+    dates (waiting since, ended on, consent date and method) for the statistics; it loses the
+    name, phone, email, exact address and point (moved to the postcode's), the weekly windows,
+    the wishes, the contact person, who gave the consent, and the note. The referral that
+    brought them loses the referrer's and the person's details, and mail to the referrer goes.
+    Every text elsewhere still holding one of these is scrubbed.
+    """
+    referrals = db.session.scalars(select(Referral).where(Referral.person_id == person.id)).all()
+    traces = [
+        t
+        for t in (
+            person.name,
+            person.phone,
+            person.email,
+            person.address,
+            person.contact_name,
+            person.contact_phone,
+            person.contact_email,
+            person.consent_given_by,
+        )
+        if t and len(t) >= MIN_SCRUB_LENGTH
+    ]
+    for referral in referrals:
+        traces += _referral_traces(referral)
+        _blank_referral(referral)
+    for address in (person.email, person.contact_email):
+        if address:
+            db.session.execute(
+                delete(OutboxMessage).where(OutboxMessage.recipient_email == address)
+            )
+    place = geo.lookup(person.postcode)
+    person.name = DELETED_PERSON_NAME
+    person.phone = person.email = None
+    person.address = ""
+    if place is not None:
+        person.lat, person.lon = place.lat, place.lon
+    person.windows = []
+    person.interests = person.volunteer_wish = person.note = ""
+    person.contact_name = person.contact_relation = None
+    person.contact_phone = person.contact_email = None
+    person.consent_given_by = None
+    if person.state != PersonState.ENDED:
+        person.state, person.ended_on = PersonState.ENDED, local_today(now)
+    person.anonymised_at = now
+    db.session.flush()
+    _scrub(sorted(set(traces), key=len, reverse=True))
+    audit.record(
+        "person.deleted" if reason == "deleted" else "person.anonymised",
+        "person",
+        person.id,
+        actor_id=actor_id,
+        reason=reason,
+    )
+
+
+def forget_referral(referral: Referral, *, reason: str) -> None:
+    """Erase a declined referral's personal details (the retention job). Does not commit."""
+    traces = _referral_traces(referral)
+    _blank_referral(referral)
+    db.session.flush()
+    _scrub(sorted(set(traces), key=len, reverse=True))
+    audit.record("referral.anonymised", "referral", referral.id, actor_id=None, reason=reason)
 
 
 def _scrub(traces: list[str]) -> None:
