@@ -125,6 +125,15 @@ def test_a_duplicate_organisation_name_is_refused_in_danish(client, admin):
     assert _count(Organisation) == 1 and _events("organisation.created") == []
 
 
+def test_a_name_taken_in_other_letter_case_with_aeoeaa_is_refused_not_a_500(client, admin):
+    """SQLite's lower() leaves Æ, Ø and Å alone: the check must fold them all the same."""
+    for attempt in ("Ærø Lokalråd", "ærø lokalråd"):
+        response = client.post("/admin/lokalomraader/ny", data={"name": attempt})
+    assert response.status_code == 200
+    assert "Der findes allerede en med det navn" in _text(response)
+    assert _count(LocalArea) == 1
+
+
 def test_bad_organisation_input_is_shown_again(client, admin):
     response = client.post(
         "/admin/organisationer/ny", data={"name": "", "kind": "kult", "email": "ikke-en-mail"}

@@ -9,11 +9,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from volunteer import audit, geo
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.db import unicode_lower
 from volunteer.extensions import db
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ class ActivityTypeData:
 def _name_free(
     model: type[Organisation | LocalArea | Centre], name: str, own_id: int | None
 ) -> None:
-    query = select(model.id).where(func.lower(model.name) == name.strip().lower())
+    # unicode_lower: SQLite's lower() leaves Æ, Ø and Å as they are.
+    query = select(model.id).where(unicode_lower(model.name) == name.strip().lower())
     if own_id is not None:
         query = query.where(model.id != own_id)
     if db.session.scalar(query) is not None:
@@ -127,6 +129,15 @@ def _commit() -> None:
         raise NameTaken("") from exc
 
 
+def _flush() -> None:
+    """Flush for the new row's id; a name taken meanwhile (the unique index) is NameTaken."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise NameTaken("") from exc
+
+
 def save_organisation(
     actor: User, data: OrganisationData, org: Organisation | None = None
 ) -> Organisation:
@@ -134,7 +145,7 @@ def save_organisation(
     if org is None:
         org = Organisation(**asdict(data))
         db.session.add(org)
-        db.session.flush()
+        _flush()
         audit.record(
             "organisation.created", "organisation", org.id, actor_id=actor.id, name=org.name
         )
@@ -167,7 +178,7 @@ def save_local_area(actor: User, data: LocalAreaData, area: LocalArea | None = N
         area.postcode, area.lat, area.lon = place.code, place.lat, place.lon
     elif not data.postcode:
         area.lat = area.lon = None
-    db.session.flush()
+    _flush()
     if creating:
         audit.record("local_area.created", "local_area", area.id, actor_id=actor.id, name=area.name)
     elif changed:
@@ -191,7 +202,7 @@ def save_centre(actor: User, data: CentreData, centre: Centre | None = None) -> 
     if creating or "postcode" in changed:
         centre.postcode, centre.town = place.code, place.town
         centre.lat, centre.lon = place.lat, place.lon
-    db.session.flush()
+    _flush()
     if creating:
         audit.record("centre.created", "centre", centre.id, actor_id=actor.id, name=centre.name)
     elif changed:
@@ -219,7 +230,7 @@ def save_activity_type(
     actor: User, data: ActivityTypeData, activity: ActivityType | None = None
 ) -> ActivityType:
     query = select(ActivityType.id).where(
-        func.lower(ActivityType.name_da) == data.name_da.strip().lower()
+        unicode_lower(ActivityType.name_da) == data.name_da.strip().lower()
     )
     if activity is not None:
         query = query.where(ActivityType.id != activity.id)
@@ -230,7 +241,7 @@ def save_activity_type(
         activity = ActivityType(code=_new_code(data.name_da))
         db.session.add(activity)
     changed = _changes(activity, data)
-    db.session.flush()
+    _flush()
     if creating:
         audit.record(
             "activity_type.created",

@@ -20,6 +20,7 @@ from volunteer.catalogue.models import ActivityType
 from volunteer.centres.models import Visit
 from volunteer.clock import local_to_utc
 from volunteer.coordination.models import Assignment, AssignmentState
+from volunteer.db import unicode_lower
 from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 
@@ -210,7 +211,7 @@ class SearchPage:
 
 
 def _like(column: Any, text: str) -> Any:
-    return func.lower(column).contains(text.lower(), autoescape=True)
+    return unicode_lower(column).contains(text.lower(), autoescape=True)
 
 
 def search_open_needs(filters: NeedFilters, now: datetime, page: int, per_page: int) -> SearchPage:

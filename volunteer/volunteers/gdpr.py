@@ -15,7 +15,7 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import check_password_hash
 
@@ -23,6 +23,7 @@ from volunteer import audit, bookings, geo
 from volunteer.auth.models import User, new_session_token
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
+from volunteer.db import unicode_lower
 from volunteer.extensions import db
 from volunteer.notifications import links
 from volunteer.notifications.models import OutboxMessage
@@ -339,10 +340,10 @@ def _scrub(traces: list[str]) -> None:
             if not isinstance(column.type, String | Text | JSON):
                 continue
             as_text = cast(column, Text)
-            # SQLite's lower() folds ASCII only, so also look for the trace exactly as written.
+            # Exactly as written, and case-folded (æøå too, on SQLite as well: unicode_lower).
             matches = or_(
                 *(as_text.contains(t, autoescape=True) for t in traces),
-                *(func.lower(as_text).contains(t.lower(), autoescape=True) for t in traces),
+                *(unicode_lower(as_text).contains(t.lower(), autoescape=True) for t in traces),
             )
             rows = db.session.execute(select(*primary, column).where(matches)).all()
             for *key, value in rows:

@@ -303,13 +303,10 @@ def cannot_come(token: str) -> str | BaseResponse:
         except (cannot_come_links.BadLink, services.NotAllowed):
             pass  # cancelled or started meanwhile: the page below says which
         else:
-            return render_template("volunteers/cannot_come.html", visit=visit, done=True)
+            flash(_("Thank you for letting us know."), "success")
+            return redirect(url_for("volunteers.cannot_come", token=token))
     return render_template(
-        "volunteers/cannot_come.html",
-        visit=visit,
-        form=form,
-        open=bookings.cancellable(visit, now),
-        done=False,
+        "volunteers/cannot_come.html", visit=visit, form=form, open=bookings.cancellable(visit, now)
     )
 
 
