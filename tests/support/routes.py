@@ -179,6 +179,7 @@ def routes(w):
             (LOGIN, 302, 404) + (403,) * 5,
         ),
         "volunteers.visits": ("get", "/min-side/besoeg", VOLUNTEER),
+        "volunteers.schedule_pdf": ("get", "/min-side/besoeg/skema.pdf", VOLUNTEER),
         "volunteers.withdraw": (
             "get",
             f"/min-side/aftaler/{w['assignment']}/meld-fra",
@@ -208,6 +209,11 @@ def routes(w):
             f"/koordinator/godkendelser/{w['assignment']}/afvis",
             (LOGIN, 403, 403, 404, 404, 403, 403, 404),
         ),
+        "coordination.volunteer_schedule_pdf": (
+            "get",
+            f"/koordinator/frivillige/{w['volunteer_id']}/skema.pdf",
+            OWN_ORGANISATION,
+        ),
         "coordination.volunteer_detail": (
             "get",
             f"/koordinator/frivillige/{w['volunteer_id']}",
@@ -236,6 +242,7 @@ def routes(w):
             (LOGIN, 403, 403, 404, 404, 403, 403, 404),
         ),
         "centres.index": ("get", "/center/", CENTRE),
+        "centres.week_pdf": ("get", "/center/uge.pdf", CENTRE),
         "centres.record": (
             "post",
             f"/center/besoeg/{w['visit']}",

@@ -101,7 +101,8 @@ def _centre_ids(user: User) -> list[int]:
     return [c.id for c in user.centres] if user.role == Role.CENTRE else []
 
 
-def _visits_query(centre_ids: list[int]):  # type: ignore[no-untyped-def]
+def visits_query(centre_ids: list[int]):  # type: ignore[no-untyped-def]
+    """Scheduled dates' visits at these centres, with need, centre and volunteer loaded."""
     return (
         select(Visit)
         .join(Visit.occurrence)
@@ -127,7 +128,7 @@ def staff_overview(user: User, now: datetime) -> StaffOverview:
     if not centre_ids:
         return StaffOverview(today, [], [], [])
     visits = db.session.scalars(
-        _visits_query(centre_ids)
+        visits_query(centre_ids)
         .where(
             Occurrence.starts_at >= local_to_utc(since, time(0)),
             Occurrence.starts_at < local_to_utc(monday + timedelta(days=7), time(0)),
@@ -155,7 +156,7 @@ def staff_overview(user: User, now: datetime) -> StaffOverview:
 
 def staff_visit(user: User, visit_id: int) -> Visit:
     """A visit at one of the user's centres; NotFound for every other id."""
-    visit = db.session.scalar(_visits_query(_centre_ids(user)).where(Visit.id == visit_id))
+    visit = db.session.scalar(visits_query(_centre_ids(user)).where(Visit.id == visit_id))
     if visit is None:
         raise NotFound
     return visit

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from volunteer import printing
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.centres import services
 from volunteer.centres.forms import HelpRequestForm, VisitOutcomeForm
+from volunteer.clock import local_today
 from volunteer.db import utcnow
 
 bp = Blueprint("centres", __name__)
@@ -59,6 +61,20 @@ def _index(help_form: HelpRequestForm) -> str:
 @role_required(Role.CENTRE)
 def index() -> str:
     return _index(_help_form())
+
+
+@bp.get("/uge.pdf")
+@role_required(Role.CENTRE)
+def week_pdf() -> Response:
+    """The week's expected visitors at the user's centres on paper (``?uge=2026-W49``; this
+    week by default), for the notice board and the reception."""
+    today = local_today(utcnow())
+    monday = printing.iso_monday(request.args.get("uge"), today)
+    if monday is None:
+        flash(_("Choose a week like 2026-W49."), "error")
+        return redirect(url_for("centres.index"))
+    data = printing.centre_week(list(current_user.centres), monday, today)
+    return printing.pdf_response(data, f"besoeg-uge-{monday.isocalendar().week}.pdf")
 
 
 @bp.post("/besoeg/<int:visit_id>")

@@ -14,7 +14,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from volunteer import bookings
+from volunteer import bookings, printing
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
@@ -224,6 +224,16 @@ def volunteer_detail(user_id: int) -> str | Response:
         form=form,
         today=today,
     )
+
+
+@bp.get("/frivillige/<int:user_id>/skema.pdf")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def volunteer_schedule_pdf(user_id: int) -> Response:
+    """A volunteer's coming visits on paper, to hand out or post to someone without email
+    (an audited view of the volunteer; another organisation's volunteer is 404)."""
+    profile = staff.view_volunteer(current_user, user_id)
+    data = printing.volunteer_schedule(profile.user, utcnow())
+    return printing.pdf_response(data, "besoeg.pdf")
 
 
 # Approval before the first visit.

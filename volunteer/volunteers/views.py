@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
-from volunteer import bookings
+from volunteer import bookings, printing
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
@@ -232,6 +232,14 @@ def visits() -> str:
         "volunteers/visits.html",
         overview=services.visits_page(current_user, utcnow()),
     )
+
+
+@bp.get("/besoeg/skema.pdf")
+@role_required(Role.VOLUNTEER)
+def schedule_pdf() -> Response:
+    """The coming weeks' visits on paper (A4, 14 pt): for the fridge."""
+    data = printing.volunteer_schedule(current_user, utcnow())
+    return printing.pdf_response(data, "mine-besoeg.pdf")
 
 
 @bp.get("/historik")
