@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--top", type=int, default=0, help="also print the N slowest functions")
+    parser.add_argument("--only", help="only the pages whose name contains this")
     parser.add_argument("--reuse", help="an already seeded database URL (skips seeding)")
     args = parser.parse_args()
 
@@ -116,6 +118,8 @@ def main() -> None:
     cookies = {role: session_cookie(app, token) for role, token in info["tokens"].items()}
     print(f"{args.backend}, {info['needs']} needs, {args.requests} requests per page")
     for name, (role, path) in pages(info).items():
+        if args.only and args.only not in name:
+            continue
         headers = {"Cookie": cookies[role], "User-Agent": USER_AGENT}
         response = client.get(path, headers=headers)
         assert response.status_code == 200, (path, response.status_code)
@@ -149,6 +153,9 @@ def main() -> None:
             )
             if cumulative:
                 print(f"    {label:<44} {cumulative * 1000 / args.requests:>7.2f} ms")
+        if args.top:
+            print("  slowest functions (cumulative):")
+            stats.sort_stats("cumulative").print_stats(args.top)
         if args.explain:
             _explain(app, queries)
 

@@ -32,7 +32,7 @@ PINNED = {
     ("filtered list", "volunteer"): 7,
     ("near-postcode list", "volunteer"): 7,
     ("need page", "volunteer"): 18,
-    ("Min side", "volunteer"): 10,
+    ("Min side", "volunteer"): 8,
     ("needs list", "coordinator"): 7,
     ("filtered list", "coordinator"): 7,
     ("near-postcode list", "coordinator"): 7,
