@@ -31,12 +31,12 @@ PINNED = {
     ("needs list", "volunteer"): 7,
     ("filtered list", "volunteer"): 7,
     ("near-postcode list", "volunteer"): 7,
-    ("need page", "volunteer"): 18,
+    ("need page", "volunteer"): 14,
     ("Min side", "volunteer"): 8,
     ("needs list", "coordinator"): 7,
     ("filtered list", "coordinator"): 7,
     ("near-postcode list", "coordinator"): 7,
-    ("need page", "coordinator"): 10,
+    ("need page", "coordinator"): 7,
     ("Min side", "coordinator"): 5,
 }
 

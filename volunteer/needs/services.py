@@ -299,10 +299,27 @@ def _search_near(
 
 def get_public_need(need_id: int) -> Need | None:
     """A need anyone may look at: open or filled (drafts and closed needs are not public)."""
-    need = db.session.get(Need, need_id)
+    # With what its page shows, in the same query.
+    need = db.session.get(
+        Need,
+        need_id,
+        options=[
+            joinedload(Need.activity_type),
+            joinedload(Need.organisation),
+            joinedload(Need.centre),
+        ],
+    )
     if need is None or need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
         return None
     return need
+
+
+def card_with_dates(need: Need, now: datetime, limit: int = 5) -> tuple[NeedCard, list[Occurrence]]:
+    """The need's card and its next ``limit`` dates, in two queries: the card's next date is
+    the first of them (``cards_for`` asks the same of the occurrences)."""
+    occurrences = upcoming_occurrences(need, now, limit)
+    held = bookings.held_counts([need.id]).get(need.id, 0)
+    return NeedCard(need, occurrences[0].starts_at if occurrences else None, held), occurrences
 
 
 def upcoming_occurrences(need: Need, now: datetime, limit: int = 5) -> list[Occurrence]:
