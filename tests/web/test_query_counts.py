@@ -28,14 +28,14 @@ PAGES = {
 
 # (page, role) → statements per request, the login's own included.
 PINNED = {
-    ("needs list", "volunteer"): 7,
-    ("filtered list", "volunteer"): 7,
-    ("near-postcode list", "volunteer"): 7,
+    ("needs list", "volunteer"): 5,
+    ("filtered list", "volunteer"): 5,
+    ("near-postcode list", "volunteer"): 5,
     ("need page", "volunteer"): 14,
     ("Min side", "volunteer"): 8,
-    ("needs list", "coordinator"): 7,
-    ("filtered list", "coordinator"): 7,
-    ("near-postcode list", "coordinator"): 7,
+    ("needs list", "coordinator"): 5,
+    ("filtered list", "coordinator"): 5,
+    ("near-postcode list", "coordinator"): 5,
     ("need page", "coordinator"): 7,
     ("Min side", "coordinator"): 5,
 }
