@@ -13,7 +13,7 @@ from typing import Any
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_day_names
 from flask import Flask, current_app, g, session
-from flask_babel import format_date, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -193,8 +193,29 @@ def _label(kind: str) -> Callable[[str], str]:
     return label
 
 
+def _translations() -> Any:
+    """This request's catalogue, looked up once per request and locale: Flask-Babel looks it
+    up anew for every string, and a list page has a few hundred (#16). A changed locale
+    (``force_locale`` in an email) is a new ``Locale`` object, so it is looked up again."""
+    locale = get_locale()
+    cached = g.get("_samskab_translations")
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    g._samskab_translations = (locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # The templates' _() and ngettext() as Flask-Babel installs them, with the catalogue kept.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         long_date=long_date,
         short_date=short_date,
