@@ -165,32 +165,37 @@ def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, m
     dlat = profile.max_km / 111.0 + 0.01
     dlon = profile.max_km / (111.0 * math.cos(math.radians(profile.lat))) + 0.01
     mine = select(Assignment.need_id).where(Assignment.volunteer_id == user.id)
-    rows = db.session.execute(
-        select(
-            Need.id,
-            Need.title,
-            Need.weekday,
-            Need.start_time,
-            Need.end_time,
-            Need.first_date,
-            Need.last_date,
-            Need.lat,
-            Need.lon,
-            ActivityType.code,
-            Need.requires_child_certificate,
-            Need.languages,
+    # Plain rows in the session's transaction, without the ORM's per-row work.
+    rows = (
+        db.session.connection()
+        .execute(
+            select(
+                Need.id,
+                Need.title,
+                Need.weekday,
+                Need.start_time,
+                Need.end_time,
+                Need.first_date,
+                Need.last_date,
+                Need.lat,
+                Need.lon,
+                ActivityType.code,
+                Need.requires_child_certificate,
+                Need.languages,
+            )
+            .join(ActivityType, ActivityType.id == Need.activity_type_id)
+            .where(
+                bookings.bookable_sql(now),
+                Need.weekday.in_({w.weekday for w in profile.availability}),
+                Need.lat.between(profile.lat - dlat, profile.lat + dlat),
+                Need.lon.between(profile.lon - dlon, profile.lon + dlon),
+                Need.id.not_in(mine),
+                bookings.free_sql() > 0,
+            )
+            .order_by(Need.id)
         )
-        .join(ActivityType, ActivityType.id == Need.activity_type_id)
-        .where(
-            bookings.bookable_sql(now),
-            Need.weekday.in_({w.weekday for w in profile.availability}),
-            Need.lat.between(profile.lat - dlat, profile.lat + dlat),
-            Need.lon.between(profile.lon - dlon, profile.lon + dlon),
-            Need.id.not_in(mine),
-            bookings.free_sql() > 0,
-        )
-        .order_by(Need.id)
-    ).all()
+        .all()
+    )
     candidates = [_Candidate(*row) for row in rows]
     # Nothing at the same time as what they have taken on, nor past their weekly capacity.
     busy = bookings.commitments([user.id], today)[user.id]
