@@ -105,15 +105,22 @@ def bookable_sql(now: datetime) -> ColumnElement[bool]:
     occurrence sets it again), so only a need whose kept date has passed (it lags behind by a
     job run) asks its occurrences: the lists count and page from an index, not a subquery per
     need."""
-    ahead = exists().where(
-        Occurrence.need_id == Need.id,
-        Occurrence.starts_at > now,
-        Occurrence.status == OccurrenceStatus.SCHEDULED,
+    # "Has a scheduled date ahead" as the first such occurrence (a scalar subquery), not
+    # EXISTS: under the OR, PostgreSQL would hash an EXISTS over every future occurrence.
+    first_ahead = (
+        select(Occurrence.id)
+        .where(
+            Occurrence.need_id == Need.id,
+            Occurrence.starts_at > now,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     return (
         (Need.status == NeedStatus.OPEN)
         & Need.next_starts_at.is_not(None)
-        & or_(Need.next_starts_at > now, ahead)
+        & or_(Need.next_starts_at > now, first_ahead.is_not(None))
     )
 
 
