@@ -1,10 +1,14 @@
 """Load benchmark of the needs pages, served by gunicorn, against a bare Flask "hello".
 
-    python bench/web_needs.py [--backends sqlite,postgresql] [--seconds 10] [--connections 32]
+    python bench/web_needs.py [--backends sqlite,postgresql] [--sizes 1000,10000,50000]
+                              [--seconds 10] [--connections 32]
 
-Seeds 10,000 open needs (with 8 weeks of occurrences) and 5,000 volunteers into a fresh
-database per backend, starts gunicorn on 127.0.0.1 with the same settings for the app and for
-the hello baseline, and drives each URL with wrk on loopback. Prints a table and writes
+For each backend and size, seeds that many open needs (with 8 weeks of occurrences) and up to
+5,000 volunteers into a fresh database, starts gunicorn on 127.0.0.1 with the same settings for
+the app and for the hello baseline, and drives each page with wrk on loopback as the logged-in
+demo volunteer (a signed session cookie), with the anonymous page cache off: the needs list
+(activity filter), the near-postcode list, a need page and "Min side". Prints the table of
+issue #16 (req/s as a share of hello's, p99, target met) and writes
 bench/results/web_needs.json. Needs `wrk` (Debian: apt-get install wrk).
 """
 
@@ -26,6 +30,7 @@ import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,9 +41,11 @@ PG_URL = os.environ.get(
 )
 PG_SCHEMA = "samskab_bench"
 NEEDS, VOLUNTEERS, WEEKS = 10_000, 5_000, 8
+SIZES = (1_000, 10_000, 50_000)
 WORKERS = 2 * (os.cpu_count() or 1) + 1
 KINDS = ("Spiseven", "Besøgsven", "Lektiehjælp", "Gåtur", "Stolegymnastik")
-HEADER = ("endpoint", "req/s", "× hello", "p50 ms", "p95 ms", "p99 ms", "errors")
+# The demo accounts the benchmark logs in as (by a signed session cookie, as a browser would).
+LOGINS = {"volunteer": "frivillig@example.org", "coordinator": "koordinator@example.org"}
 
 # wrk prints these percentiles from its own histogram.
 WRK_SCRIPT = """
@@ -57,11 +64,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def seed(url: str) -> dict[str, int]:
-    """Create the schema and bulk-insert the data set (Core inserts: seconds, not minutes)."""
+def seed(url: str, needs: int = NEEDS, volunteers: int = VOLUNTEERS) -> dict[str, Any]:
+    """Create the schema and bulk-insert ``needs`` open needs (with ``WEEKS`` weeks of
+    occurrences) and ``volunteers`` volunteers (Core inserts: seconds, not minutes)."""
     from sqlalchemy import insert, select, update
 
     from volunteer import create_app, demo, geo
+    from volunteer.auth.models import User
     from volunteer.extensions import db
     from volunteer.models import ActivityType, LocalArea, Need, Occurrence, Organisation
     from volunteer.needs.services import local_to_utc
@@ -73,14 +82,14 @@ def seed(url: str) -> dict[str, int]:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        demo.seed(volunteers=VOLUNTEERS)
+        demo.seed(volunteers=volunteers)
         org_id = db.session.scalar(select(Organisation.id))
         activities = list(db.session.scalars(select(ActivityType.id)))
         areas = {a.postcode: a.id for a in db.session.scalars(select(LocalArea))}
         codes = [p.code for p in geo.postcodes().values() if p.kommune == "Hedensted Kommune"]
         today = date.today()
         rows = []
-        for i in range(NEEDS):
+        for i in range(needs):
             place = geo.lookup(rng.choice(codes))
             start = dtime(rng.choice([9, 10, 13, 14, 15, 16, 17]), rng.choice([0, 30]))
             rows.append(
@@ -139,8 +148,43 @@ def seed(url: str) -> dict[str, int]:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
         sample_need = need_rows[len(need_rows) // 2][0]
+        tokens = dict(
+            db.session.execute(
+                select(User.email, User.session_token).where(User.email.in_(LOGINS.values()))
+            ).all()
+        )
         db.engine.dispose()
-    return {"needs": len(need_rows), "occurrences": len(occurrences), "sample_need": sample_need}
+    return {
+        "needs": len(need_rows),
+        "occurrences": len(occurrences),
+        "sample_need": sample_need,
+        "tokens": {role: tokens[email] for role, email in LOGINS.items()},
+    }
+
+
+USER_AGENT = "samskab-bench"
+
+
+def session_cookie(app: Any, token: str) -> str:
+    """A signed session cookie (``name=value``) for the user with session ``token``, as the app
+    sets it after a login from 127.0.0.1 with ``USER_AGENT`` (so no request rewrites it)."""
+    import secrets
+
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(
+        environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
+    ):
+        identifier = _create_identifier()
+    value = app.session_interface.get_signing_serializer(app).dumps(
+        {
+            "_user_id": token,
+            "_fresh": True,
+            "_id": identifier,
+            "csrf_token": secrets.token_hex(20),
+        }
+    )
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
 def serve(
@@ -210,11 +254,16 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def load(url: str, seconds: int, connections: int, script: Path) -> dict[str, float]:
-    subprocess.run(["curl", "-s", "-o", "/dev/null", url], check=False)  # warm the workers
+def load(
+    url: str, seconds: int, connections: int, script: Path, headers: dict[str, str]
+) -> dict[str, float]:
+    with_headers = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    for _ in range(WORKERS * 2):  # warm the workers
+        subprocess.run(["curl", "-s", "-o", "/dev/null", *with_headers, url], check=False)
     out = subprocess.run(
         [
             "wrk",
+            *with_headers,
             "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
@@ -252,9 +301,140 @@ def fresh_pg_schema(schema: str) -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
+# The issue's targets (#16): share of a bare Flask hello's req/s, logged in, cache off.
+PAGES = (
+    ("needs list (activity filter)", 0.25),
+    ("near-postcode list (7130, 10 km)", 0.15),
+    ("need page", 0.40),
+    ("Min side", 0.20),
+)
+P99_TARGET_MS = 100.0
+
+
+def paths(info: dict[str, Any]) -> dict[str, str]:
+    return dict(
+        zip(
+            (name for name, _ in PAGES),
+            (
+                "/opgaver/?aktivitet=spisevenner",
+                "/opgaver/?postnummer=7130&km=10",
+                f"/opgaver/{info['sample_need']}",
+                "/min-side/",
+            ),
+            strict=True,
+        )
+    )
+
+
+def measure(
+    backend: str, size: int, workdir: Path, args: argparse.Namespace, script: Path
+) -> dict[str, Any]:
+    """Seed ``size`` needs on ``backend``, then load hello and each page (as the logged-in
+    demo volunteer, anonymous page cache off) with the same gunicorn and wrk settings."""
+    from volunteer import create_app
+
+    if backend == "sqlite":
+        url = f"sqlite:///{workdir / f'bench-{size}.db'}"
+    else:
+        url = fresh_pg_schema(PG_SCHEMA)
+    started = time.perf_counter()
+    info = seed(url, needs=size, volunteers=min(VOLUNTEERS, max(size // 2, 500)))
+    print(
+        f"[{backend}, {size} needs] seeded {info['needs']} needs, {info['occurrences']} "
+        f"occurrences in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    secret = "bench-" + "x" * 40
+    env = dict(
+        os.environ,
+        SAMSKAB_ENV="production",
+        SAMSKAB_SECRET_KEY=secret,
+        SAMSKAB_DATABASE_URL=url,
+        SAMSKAB_ANONYMOUS_PAGE_CACHE_S="0",
+    )
+    app = create_app(
+        {"SAMSKAB_ENV": "production", "SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": url}
+    )
+    headers = {"Cookie": session_cookie(app, info["tokens"]["volunteer"]), "User-Agent": USER_AGENT}
+    rows: dict[str, dict[str, float]] = {}
+    port = free_port()
+    hello = serve("bench.hello_app:app", env, port, "/hello")
+    try:
+        rows["hello (bare Flask)"] = load(
+            f"http://127.0.0.1:{port}/hello", args.seconds, args.connections, script, headers
+        )
+    finally:
+        stop(hello)
+    port = free_port()
+    web = serve("app:app", env, port, "/healthz", log=workdir / "gunicorn.log")
+    try:
+        for name, path in paths(info).items():
+            url_ = f"http://127.0.0.1:{port}{path}"
+            check_logged_in(url_, headers)
+            rows[name] = load(url_, args.seconds, args.connections, script, headers)
+    finally:
+        stop(web)
+    base = rows["hello (bare Flask)"]["rps"]
+    for row in rows.values():
+        row["vs_hello"] = row["rps"] / base
+    return {"rows": rows, "needs": info["needs"], "occurrences": info["occurrences"]}
+
+
+def check_logged_in(url: str, headers: dict[str, str]) -> None:
+    """The page answers 200 to the volunteer's cookie (not a redirect to the login) and does not
+    rewrite the session, so every request measured is a logged-in person's fresh page."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+        assert response.status == 200 and "/konto/log-ind" not in response.url, url
+        assert response.headers.get("Set-Cookie") is None, url
+        assert "Log ud" in response.read().decode(), f"{url}: not logged in"
+
+
+def print_table(results: dict[str, dict[int, dict[str, Any]]], connections: int) -> None:
+    print(
+        f"\nLogged in as a volunteer, anonymous page cache off; gunicorn {WORKERS} sync workers, "
+        f"wrk {connections} connections. Targets (#16): share of hello's req/s, p99 < "
+        f"{P99_TARGET_MS:.0f} ms."
+    )
+    header = ("backend", "needs", "page", "req/s", "× hello", "target", "p99 ms", "met")
+    line = "{:<10} {:>6} {:<34} {:>7} {:>8} {:>7} {:>8} {:>4}"
+    print(line.format(*header))
+    for backend, sizes in results.items():
+        for size, result in sizes.items():
+            rows = result["rows"]
+            hello = rows["hello (bare Flask)"]
+            print(
+                line.format(
+                    backend,
+                    size,
+                    "hello (bare Flask)",
+                    f"{hello['rps']:.0f}",
+                    "1.00",
+                    "",
+                    f"{hello['p99_ms']:.1f}",
+                    "",
+                )
+            )
+            for name, target in PAGES:
+                r = rows[name]
+                met = r["vs_hello"] >= target and r["p99_ms"] < P99_TARGET_MS and not r["errors"]
+                print(
+                    line.format(
+                        backend,
+                        size,
+                        name,
+                        f"{r['rps']:.0f}",
+                        f"{r['vs_hello']:.3f}",
+                        f"{target:.2f}",
+                        f"{r['p99_ms']:.1f}",
+                        "yes" if met else "no",
+                    )
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
@@ -262,66 +442,16 @@ def main() -> None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT)
-    results: dict[str, dict] = {}
+    results: dict[str, dict[int, dict[str, Any]]] = {}
     for backend in args.backends.split(","):
-        workdir = Path(tempfile.mkdtemp(prefix="samskab-bench-"))
-        if backend == "sqlite":
-            url = f"sqlite:///{workdir / 'bench.db'}"
-        else:
-            url = fresh_pg_schema(PG_SCHEMA)
-        started = time.perf_counter()
-        info = seed(url)
-        print(
-            f"[{backend}] seeded {info['needs']} needs, {info['occurrences']} occurrences "
-            f"in {time.perf_counter() - started:.0f} s",
-            flush=True,
-        )
-        env = dict(
-            os.environ,
-            SAMSKAB_ENV="production",
-            SAMSKAB_SECRET_KEY="bench-" + "x" * 40,
-            SAMSKAB_DATABASE_URL=url,
-        )
-        port = free_port()
-        targets = {
-            "needs list (activity filter, page 1)": "/opgaver/?aktivitet=spisevenner",
-            "needs list (near 7130, 10 km, page 1)": "/opgaver/?postnummer=7130&km=10",
-            "need page": f"/opgaver/{info['sample_need']}",
-        }
-        rows: dict[str, dict[str, float]] = {}
-        hello = serve("bench.hello_app:app", env, port, "/hello")
-        try:
-            rows["hello (bare Flask)"] = load(
-                f"http://127.0.0.1:{port}/hello", args.seconds, args.connections, script
-            )
-        finally:
-            stop(hello)
-        # Each page twice: rendered fresh every time (the cost of a logged-in visitor's page),
-        # and as anonymous visitors get it, with the short public-page cache on.
-        for label, cache_s in (("fresh render", "0"), ("anonymous, page cache", "30")):
-            port = free_port()
-            web = serve(
-                "app:app", dict(env, SAMSKAB_ANONYMOUS_PAGE_CACHE_S=cache_s), port, "/healthz"
-            )
+        results[backend] = {}
+        for size in (int(s) for s in args.sizes.split(",")):
+            workdir = Path(tempfile.mkdtemp(prefix="samskab-bench-"))
             try:
-                for name, path in targets.items():
-                    rows[f"{name}, {label}"] = load(
-                        f"http://127.0.0.1:{port}{path}", args.seconds, args.connections, script
-                    )
+                results[backend][size] = measure(backend, size, workdir, args, script)
             finally:
-                stop(web)
-        base = rows["hello (bare Flask)"]["rps"]
-        for row in rows.values():
-            row["vs_hello"] = row["rps"] / base
-        results[backend] = {"rows": rows, **info}
-        print(f"\n{backend}: gunicorn {WORKERS} sync workers, wrk {args.connections} connections")
-        print("{:<62} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*HEADER))
-        for name, r in rows.items():
-            print(
-                f"{name:<62} {r['rps']:>8.0f} {r['vs_hello']:>8.2f} {r['p50_ms']:>8.1f} "
-                f"{r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7}"
-            )
-        shutil.rmtree(workdir, ignore_errors=True)
+                shutil.rmtree(workdir, ignore_errors=True)
+    print_table(results, args.connections)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_day_names
 from flask import Flask, current_app, g, session
-from flask_babel import format_date, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -31,20 +32,34 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@lru_cache(maxsize=16)
+def _day_names(width: str, locale: str) -> tuple[str, ...]:
+    names = get_day_names(width, locale=locale)
+    return tuple(names[day] for day in range(7))
+
+
 def weekday_name(weekday: int, width: str = "wide") -> str:
     """'mandag' for 0 in Danish, 'Monday' in English."""
-    return get_day_names(width, locale=str(get_locale()))[weekday]
+    return _day_names(width, str(get_locale()))[weekday]
+
+
+# A page lists many needs on a few dozen dates: each date is formatted once per language
+# (Babel's formatting is the slow part of a list, #16). Bounded: about three years of dates.
+@lru_cache(maxsize=2048)
+def _long_date(value: date, locale: str) -> str:
+    if locale == "da":
+        return "{} den {}".format(
+            _day_names("wide", "da")[value.weekday()],
+            babel_format_date(value, "d. MMMM y", locale="da"),
+        )
+    return babel_format_date(value, "EEEE d MMMM y", locale=locale)
 
 
 def long_date(value: date | datetime) -> str:
     """'fredag den 27. november 2026' / 'Friday 27 November 2026': always with the weekday."""
     if isinstance(value, datetime):
         value = to_local(value).date()
-    if str(get_locale()) == "da":
-        return "{} den {}".format(
-            weekday_name(value.weekday()), babel_format_date(value, "d. MMMM y", locale="da")
-        )
-    return format_date(value, "EEEE d MMMM y")
+    return _long_date(value, str(get_locale()))
 
 
 def short_date(value: date | datetime) -> str:
@@ -178,8 +193,29 @@ def _label(kind: str) -> Callable[[str], str]:
     return label
 
 
+def _translations() -> Any:
+    """This request's catalogue, looked up once per request and locale: Flask-Babel looks it
+    up anew for every string, and a list page has a few hundred (#16). A changed locale
+    (``force_locale`` in an email) is a new ``Locale`` object, so it is looked up again."""
+    locale = get_locale()
+    cached = g.get("_samskab_translations")
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    g._samskab_translations = (locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # The templates' _() and ngettext() as Flask-Babel installs them, with the catalogue kept.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         long_date=long_date,
         short_date=short_date,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import matching
 import volunteer
 from support import factories
 from volunteer import bookings
@@ -25,6 +26,7 @@ from volunteer.models import (
     Assignment,
     AssignmentSource,
     AssignmentState,
+    Need,
     NeedStatus,
     OutboxMessage,
     Role,
@@ -33,7 +35,7 @@ from volunteer.models import (
     VisitState,
 )
 from volunteer.needs import manage, signup
-from volunteer.needs.eligibility import suggestions
+from volunteer.needs.eligibility import suggestions, to_matching_need, to_matching_volunteer
 from volunteer.needs.services import cards_for, open_needs_query, sync_occurrences
 from volunteer.reports.services import Scope, waiting_needs
 from volunteer.volunteers import services as volunteers
@@ -646,3 +648,32 @@ def test_only_the_visit_state_machine_writes_a_visits_state():
         if re.search(r"\bvisit\.state\s*=[^=]|\.state\s*=\s*VisitState\.", path.read_text())
     ]
     assert writers == ["bookings/visits.py"]
+
+
+def test_suggestions_are_the_engines_answer_and_follow_every_change(world):
+    """The suggestions are what the engine picks from the ORM needs, kept per exact input:
+    a place taken or a change to when the volunteer is free shows at once."""
+    volunteer = _volunteer(world, capacity=3)
+    needs = [
+        _need(world, title=f"Spiseven {i}", weekday=i % 7, start_time=time(10 + i), slots=1)
+        for i in range(6)
+    ]
+    needs.append(_need(world, title="Langt væk", postcode="8700", slots=1))
+
+    def shown():
+        return [need.id for need, _match in suggestions(volunteer, NOW)]
+
+    engine = matching.solve(
+        [to_matching_volunteer(volunteer.profile, TODAY, capacity=5)],
+        [to_matching_need(n, slots=1) for n in needs],
+        config=matching.MatchConfig(time_limit_s=2.0),
+    )
+    expected = [m.need_id for m in sorted(engine.matches, key=lambda m: (m.km, m.need_id))]
+    assert [str(i) for i in shown()] == expected and len(expected) == 5
+    assert shown() == shown()  # asked again: the same answer
+    first = shown()[0]
+    _row(db.session.get(Need, first), factories.user(), AssignmentState.ACCEPTED)
+    assert first not in shown()  # its one place is taken
+    volunteer.profile.availability = [w for w in volunteer.profile.availability if w.weekday == 2]
+    db.session.commit()
+    assert shown() == [needs[2].id]  # free on Wednesdays only now

@@ -121,19 +121,31 @@ def csrf_token_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+class StatementLog:
+    """The SQL statements the app runs while recording (an SQLAlchemy ``before_cursor_execute``
+    listener on the app's engine); ``of(client, url)`` records one GET."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    def of(self, client: FlaskClient, url: str) -> list[str]:
+        """The statements one GET of ``url`` runs (it must answer 200)."""
+        self.statements = []
+        event.listen(db.engine, "before_cursor_execute", self._record)
+        try:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", self._record)
+        return self.statements
+
+
 def count_queries(client: FlaskClient, url: str) -> int:
     """How many SQL statements one GET of ``url`` runs (for N+1 checks)."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
+    return len(StatementLog().of(client, url))
 
 
 def delivered_text(message: Any, part: str = "plain") -> str:

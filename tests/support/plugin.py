@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support import PG_SCHEMA, PG_SKIP, PG_URL, drop_pg_schema, make_app
+from support import PG_SCHEMA, PG_SKIP, PG_URL, StatementLog, drop_pg_schema, make_app
 from support.auth import log_in
 from support.smtp import SMTPSink, smtp_config, start_smtp
 from volunteer.auth.models import User
@@ -43,6 +43,12 @@ def auth(client: FlaskClient) -> Callable[..., None]:
         log_in(on or client, user)
 
     return sign_in
+
+
+@pytest.fixture
+def sql_statements(app: Flask) -> StatementLog:
+    """``sql_statements.of(client, url)``: the SQL statements one GET of ``url`` runs."""
+    return StatementLog()
 
 
 @pytest.fixture

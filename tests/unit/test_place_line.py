@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from volunteer.models import Centre, Need
-from volunteer.needs.place import PlaceParts, centre_line, place_line, place_parts
+from volunteer.needs.place import (
+    PlaceParts,
+    approximate_line,
+    centre_line,
+    place_line,
+    place_parts,
+)
 
 
 def _centre(address: str = "Bakkevej 12") -> Centre:
@@ -53,6 +59,10 @@ def _need(centre: Centre | None = None, address: str | None = None) -> Need:
 def test_exact_and_approximate_lines(need, exact, approximate):
     assert place_line(need, exact=True) == exact
     assert place_line(need, exact=False) == approximate
+    # The lists read plain columns (no ORM objects) and must say the same.
+    c = need.centre
+    centre = (c.name, c.postcode, c.town) if c is not None else None
+    assert approximate_line(need.postcode, need.town, centre) == approximate
 
 
 def test_the_approximate_line_never_holds_a_street():

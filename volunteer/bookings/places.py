@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.extensions import db
@@ -99,14 +99,29 @@ def has_dates_ahead(need_id: int, now: datetime) -> bool:
 
 
 def bookable_sql(now: datetime) -> ColumnElement[bool]:
-    """``has_dates_ahead`` for lists: open needs with a scheduled date still to begin (the kept
-    ``Need.next_starts_at`` can lag behind by a job run, so the occurrences decide)."""
-    ahead = exists().where(
-        Occurrence.need_id == Need.id,
-        Occurrence.starts_at > now,
-        Occurrence.status == OccurrenceStatus.SCHEDULED,
+    """``has_dates_ahead`` for lists: open needs with a scheduled date still to begin.
+
+    A kept ``Need.next_starts_at`` still ahead is such a date (whatever cancels or removes an
+    occurrence sets it again), so only a need whose kept date has passed (it lags behind by a
+    job run) asks its occurrences: the lists count and page from an index, not a subquery per
+    need."""
+    # "Has a scheduled date ahead" as the first such occurrence (a scalar subquery), not
+    # EXISTS: under the OR, PostgreSQL would hash an EXISTS over every future occurrence.
+    first_ahead = (
+        select(Occurrence.id)
+        .where(
+            Occurrence.need_id == Need.id,
+            Occurrence.starts_at > now,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+        )
+        .limit(1)
+        .scalar_subquery()
     )
-    return (Need.status == NeedStatus.OPEN) & Need.next_starts_at.is_not(None) & ahead
+    return (
+        (Need.status == NeedStatus.OPEN)
+        & Need.next_starts_at.is_not(None)
+        & or_(Need.next_starts_at > now, first_ahead.is_not(None))
+    )
 
 
 def refresh_status(need: Need, now: datetime) -> None:

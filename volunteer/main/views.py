@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from volunteer.caching import anonymous_page_cache
 from volunteer.db import utcnow
-from volunteer.extensions import csrf, db
+from volunteer.extensions import csrf
 from volunteer.main.services import database_ready, set_locale
 from volunteer.needs import services as needs_services
 from volunteer.security import is_safe_redirect
@@ -29,9 +29,7 @@ FRONT_PAGE_NEEDS = 8
 @bp.get("/")
 @anonymous_page_cache
 def index() -> str:
-    now = utcnow()
-    needs = db.session.scalars(needs_services.open_needs_query(now).limit(FRONT_PAGE_NEEDS))
-    cards = needs_services.cards_for(needs.unique(), now)
+    cards = needs_services.open_cards(utcnow(), FRONT_PAGE_NEEDS)
     return render_template("main/index.html", cards=cards)
 
 

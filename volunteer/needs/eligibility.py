@@ -7,7 +7,10 @@ because both go through ``matching`` with the dataclasses built here.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,6 +18,7 @@ from sqlalchemy.orm import selectinload
 import matching
 from volunteer import bookings
 from volunteer.auth.models import Role, User
+from volunteer.catalogue.models import ActivityType
 from volunteer.clock import local_today
 from volunteer.coordination.models import Assignment
 from volunteer.extensions import db
@@ -92,6 +96,61 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
     return tuple(reasons)
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """What the suggestions need of a candidate need (the attributes ``bookings.slot_of``
+    reads, plus the engine's inputs): read as plain rows, not ORM objects, since a volunteer
+    within reach of a big municipality has hundreds of candidates and sees five."""
+
+    id: int
+    title: str
+    weekday: int
+    start_time: time
+    end_time: time
+    first_date: date
+    last_date: date | None
+    lat: float
+    lon: float
+    activity: str
+    requires_child_certificate: bool
+    languages: list[str] | None
+
+    def to_matching(self) -> matching.Need:
+        """``to_matching_need`` with one slot, for this row."""
+        return matching.Need(
+            id=str(self.id),
+            lat=self.lat,
+            lon=self.lon,
+            when=matching.Weekly(weekday=self.weekday, start=self.start_time, end=self.end_time),
+            slots=1,
+            activity=self.activity,
+            requires=frozenset({CHILD_CERTIFICATE} if self.requires_child_certificate else ()),
+            languages=frozenset(self.languages or ()),
+        )
+
+
+# The engine is deterministic (the same input gives the same output), so its answer for one
+# volunteer is kept per exact input: a change to the profile, the availability, a need or its
+# free places changes the input and so asks the engine again. Bounded, per process.
+_SOLVED: OrderedDict[tuple[Any, ...], tuple[matching.Match, ...]] = OrderedDict()
+_SOLVED_MAX = 1024
+
+
+def _solve_one(
+    volunteer: matching.Volunteer, needs: tuple[matching.Need, ...], config: matching.MatchConfig
+) -> tuple[matching.Match, ...]:
+    key = (volunteer, needs, config)
+    hit = _SOLVED.get(key)
+    if hit is not None:
+        _SOLVED.move_to_end(key)
+        return hit
+    matches = tuple(matching.solve([volunteer], needs, config=config).matches)
+    _SOLVED[key] = matches
+    if len(_SOLVED) > _SOLVED_MAX:
+        _SOLVED.popitem(last=False)
+    return matches
+
+
 def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, matching.Match]]:
     """Open needs the volunteer could take now, best first, each with the engine's reasons.
 
@@ -108,34 +167,62 @@ def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, m
     dlat = profile.max_km / 111.0 + 0.01
     dlon = profile.max_km / (111.0 * math.cos(math.radians(profile.lat))) + 0.01
     mine = select(Assignment.need_id).where(Assignment.volunteer_id == user.id)
-    needs = db.session.scalars(
-        select(Need)
-        .where(
-            bookings.bookable_sql(now),
-            Need.weekday.in_({w.weekday for w in profile.availability}),
-            Need.lat.between(profile.lat - dlat, profile.lat + dlat),
-            Need.lon.between(profile.lon - dlon, profile.lon + dlon),
-            Need.id.not_in(mine),
-            bookings.free_sql() > 0,
+    # Plain rows in the session's transaction, without the ORM's per-row work.
+    rows = (
+        db.session.connection()
+        .execute(
+            select(
+                Need.id,
+                Need.title,
+                Need.weekday,
+                Need.start_time,
+                Need.end_time,
+                Need.first_date,
+                Need.last_date,
+                Need.lat,
+                Need.lon,
+                ActivityType.code,
+                Need.requires_child_certificate,
+                Need.languages,
+            )
+            .join(ActivityType, ActivityType.id == Need.activity_type_id)
+            .where(
+                bookings.bookable_sql(now),
+                Need.weekday.in_({w.weekday for w in profile.availability}),
+                Need.lat.between(profile.lat - dlat, profile.lat + dlat),
+                Need.lon.between(profile.lon - dlon, profile.lon + dlon),
+                Need.id.not_in(mine),
+                bookings.free_sql() > 0,
+            )
+            .order_by(Need.id)
         )
-        .options(selectinload(Need.activity_type), selectinload(Need.centre))
-    ).all()
+        .all()
+    )
+    candidates = [_Candidate(*row) for row in rows]
     # Nothing at the same time as what they have taken on, nor past their weekly capacity.
     busy = bookings.commitments([user.id], today)[user.id]
-    slots = {n.id: bookings.slot_of(n, today) for n in needs}
-    needs = [
-        n
-        for n in needs
-        if (slot := slots[n.id]) is not None
+    slots = {c.id: bookings.slot_of(c, today) for c in candidates}  # type: ignore[arg-type]
+    candidates = [
+        c
+        for c in candidates
+        if (slot := slots[c.id]) is not None
         and bookings.conflict(slot, busy, profile.weekly_capacity) is None
     ]
-    if not needs:
+    if not candidates:
         return []
-    result = matching.solve(
-        [to_matching_volunteer(profile, today, capacity=limit)],
-        [to_matching_need(n, slots=1) for n in needs],
-        config=matching.MatchConfig(time_limit_s=2.0),
+    matches = _solve_one(
+        to_matching_volunteer(profile, today, capacity=limit),
+        tuple(c.to_matching() for c in candidates),
+        matching.MatchConfig(time_limit_s=2.0),
     )
-    by_id = {str(n.id): n for n in needs}
-    ranked = sorted(result.matches, key=lambda m: (m.km, m.need_id))
-    return [(by_id[m.need_id], m) for m in ranked]
+    chosen = [int(m.need_id) for m in matches]
+    by_id = {
+        n.id: n
+        for n in db.session.scalars(
+            select(Need)
+            .where(Need.id.in_(chosen))
+            .options(selectinload(Need.activity_type), selectinload(Need.centre))
+        )
+    }
+    ranked = sorted(matches, key=lambda m: (m.km, m.need_id))
+    return [(by_id[int(m.need_id)], m) for m in ranked]

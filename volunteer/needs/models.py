@@ -62,6 +62,16 @@ class Need(Base):
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="point"),
         Index("ix_needs_status_next_starts_at", "status", "next_starts_at"),
+        # The list's activity filter, counted and paged from the index alone (#16).
+        Index(
+            "ix_needs_status_activity_type_id_next_starts_at",
+            "status",
+            "activity_type_id",
+            "next_starts_at",
+        ),
+        # "Near a postcode" and the suggestions: the bounding box on latitude read from the
+        # index, with longitude and the next date in it too (no table rows for the box).
+        Index("ix_needs_status_lat_lon", "status", "lat", "lon", "next_starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +120,9 @@ class Need(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The next scheduled date, kept with the occurrences (sync_occurrences) and refreshed by the
     # scheduler as dates pass, so the public list can sort and count without a subquery per need.
+    # Whatever cancels or removes an occurrence sets it again (sync_occurrences, close_need), so
+    # a value still ahead is always a scheduled occurrence (``bookings.bookable_sql`` relies on
+    # it); one that has passed may lag behind by a job run.
     next_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

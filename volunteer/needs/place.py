@@ -69,6 +69,19 @@ def place_parts(need: Need, *, exact: bool) -> PlaceParts:
     )
 
 
+def approximate_line(
+    postcode: str | None,
+    town: str | None,
+    centre: tuple[str | None, str | None, str | None] | None,
+) -> str:
+    """``place_line(need, exact=False)`` from plain columns, for lists read without ORM objects:
+    the need's postcode and town, and its centre's (name, postcode, town) or None."""
+    if centre is None:
+        return PlaceParts("", "", _clean(postcode), _clean(town)).line()
+    name, centre_postcode, centre_town = centre
+    return PlaceParts(_clean(name), "", _clean(centre_postcode), _clean(centre_town)).line()
+
+
 def place_line(need: Need, *, exact: bool) -> str:
     """Where ``need`` happens as one line: exact (with the street) or approximate."""
     return place_parts(need, exact=exact).line()

@@ -16,12 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from matching.geo import DISTANCE_SLACK_KM, haversine_np
 from volunteer import bookings, geo
-from volunteer.catalogue.models import ActivityType
+from volunteer.catalogue.models import ActivityType, Centre
 from volunteer.centres.models import Visit
 from volunteer.clock import local_to_utc
 from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.db import unicode_lower
 from volunteer.extensions import db
+from volunteer.needs import place
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 
 HORIZON_WEEKS = 8
@@ -127,6 +128,126 @@ class NeedCard:
         return bookings.free_of(self.need.slots, self.held)
 
 
+@dataclass(frozen=True)
+class ListCard:
+    """What a list of needs shows about one need, read by the list's one query as plain values
+    (no ORM objects); ``place`` is the approximate line (lists never show the street)."""
+
+    id: int
+    title: str
+    activity_da: str
+    activity_en: str
+    place: str
+    is_weekly: bool
+    weekday: int
+    start_time: time
+    end_time: time
+    first_date: date
+    next_starts_at: datetime | None
+    slots: int
+    held: int
+    requires_child_certificate: bool
+
+    def activity(self, locale: str) -> str:
+        """The activity type's name (``ActivityType.name``)."""
+        return self.activity_en if locale == "en" else self.activity_da
+
+    @property
+    def open_slots(self) -> int:
+        return bookings.free_of(self.slots, self.held)
+
+
+def _list_cards_query(now: datetime) -> Select[Any]:
+    """Exactly what a card shows, one row per need: the next date (``cards_for``'s) and the
+    places held (``bookings.held_sql``) as subqueries, the names joined in."""
+    next_start = (
+        select(func.min(Occurrence.starts_at))
+        .where(
+            Occurrence.need_id == Need.id,
+            Occurrence.starts_at >= now,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+        )
+        .correlate(Need)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Need.id,
+            Need.title,
+            ActivityType.name_da,
+            ActivityType.name_en,
+            Need.postcode,
+            Need.town,
+            Need.centre_id,
+            Centre.name,
+            Centre.postcode,
+            Centre.town,
+            Need.schedule,
+            Need.weekday,
+            Need.start_time,
+            Need.end_time,
+            Need.first_date,
+            next_start,
+            Need.slots,
+            bookings.held_sql(),
+            Need.requires_child_certificate,
+        )
+        .join(ActivityType, ActivityType.id == Need.activity_type_id)
+        .outerjoin(Centre, Centre.id == Need.centre_id)
+    )
+
+
+def _list_cards(rows: Iterable[Any]) -> list[ListCard]:
+    cards = []
+    for (
+        need_id,
+        title,
+        activity_da,
+        activity_en,
+        postcode,
+        town,
+        centre_id,
+        centre_name,
+        centre_postcode,
+        centre_town,
+        schedule,
+        *rest,
+    ) in rows:
+        centre = (centre_name, centre_postcode, centre_town) if centre_id is not None else None
+        cards.append(
+            ListCard(
+                need_id,
+                title,
+                activity_da,
+                activity_en,
+                place.approximate_line(postcode, town, centre),
+                schedule == Schedule.WEEKLY,
+                *rest,
+            )
+        )
+    return cards
+
+
+def _rows(statement: Select[Any]) -> Any:
+    """Plain rows of a select of columns, in the session's transaction, without the ORM's
+    per-row work (a near-postcode box holds thousands of rows). Flushes first, as the
+    session's own execute does."""
+    db.session.flush()
+    return db.session.connection().execute(statement)
+
+
+def open_cards(now: datetime, limit: int) -> list[ListCard]:
+    """The first ``limit`` open needs of the list (``open_needs_query``'s order), as cards."""
+    return _list_cards(
+        _rows(
+            _list_cards_query(now)
+            .where(bookings.bookable_sql(now))
+            .order_by(Need.next_starts_at, Need.id)
+            .limit(limit)
+        )
+    )
+
+
 def _next_starts(need_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
     rows = db.session.execute(
         select(Occurrence.need_id, func.min(Occurrence.starts_at))
@@ -203,7 +324,7 @@ class NeedFilters:
 
 @dataclass(frozen=True)
 class SearchPage:
-    cards: list[NeedCard]
+    cards: list[ListCard]
     total: int
     page: int
     pages: int
@@ -248,10 +369,14 @@ def search_open_needs(filters: NeedFilters, now: datetime, page: int, per_page: 
         )
         pages = max(1, math.ceil(total / per_page))
         page = min(page, pages)
-        needs = db.session.scalars(
-            open_needs_query(now).where(*conditions).limit(per_page).offset((page - 1) * per_page)
-        ).unique()
-        return SearchPage(cards_for(needs, now), total, page, pages, {})
+        rows = _rows(
+            _list_cards_query(now)
+            .where(bookings.bookable_sql(now), *conditions)
+            .order_by(Need.next_starts_at, Need.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        return SearchPage(_list_cards(rows), total, page, pages, {})
     return _search_near(filters, conditions, now, page, per_page)
 
 
@@ -263,7 +388,7 @@ def _search_near(
     # A bounding box in SQL narrows the rows; the exact great-circle distance decides.
     dlat = filters.km / 111.0 + 0.01
     dlon = filters.km / (111.0 * math.cos(math.radians(origin.lat))) + 0.01
-    rows = db.session.execute(
+    rows = _rows(
         select(Need.id, Need.lat, Need.lon).where(
             bookings.bookable_sql(now),
             Need.lat.between(origin.lat - dlat, origin.lat + dlat),
@@ -285,25 +410,36 @@ def _search_near(
     chosen = distances[(page - 1) * per_page : page * per_page]
     ids = [need_id for _, need_id in chosen]
     loaded = {
-        n.id: n
-        for n in db.session.scalars(
-            select(Need)
-            .where(Need.id.in_(ids))
-            .options(joinedload(Need.activity_type), joinedload(Need.centre))
-        ).unique()
+        card.id: card for card in _list_cards(_rows(_list_cards_query(now).where(Need.id.in_(ids))))
     }
-    needs = [loaded[i] for i in ids]
     return SearchPage(
-        cards_for(needs, now), total, page, pages, {need_id: km for km, need_id in chosen}
+        [loaded[i] for i in ids], total, page, pages, {need_id: km for km, need_id in chosen}
     )
 
 
 def get_public_need(need_id: int) -> Need | None:
     """A need anyone may look at: open or filled (drafts and closed needs are not public)."""
-    need = db.session.get(Need, need_id)
+    # With what its page shows, in the same query.
+    need = db.session.get(
+        Need,
+        need_id,
+        options=[
+            joinedload(Need.activity_type),
+            joinedload(Need.organisation),
+            joinedload(Need.centre),
+        ],
+    )
     if need is None or need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
         return None
     return need
+
+
+def card_with_dates(need: Need, now: datetime, limit: int = 5) -> tuple[NeedCard, list[Occurrence]]:
+    """The need's card and its next ``limit`` dates, in two queries: the card's next date is
+    the first of them (``cards_for`` asks the same of the occurrences)."""
+    occurrences = upcoming_occurrences(need, now, limit)
+    held = bookings.held_counts([need.id]).get(need.id, 0)
+    return NeedCard(need, occurrences[0].starts_at if occurrences else None, held), occurrences
 
 
 def upcoming_occurrences(need: Need, now: datetime, limit: int = 5) -> list[Occurrence]:

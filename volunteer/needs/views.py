@@ -134,8 +134,7 @@ def detail(need_id: int) -> str:
     if need is None:
         abort(404)
     now = utcnow()
-    (card,) = services.cards_for([need], now)
-    occurrences = services.upcoming_occurrences(need, now)
+    card, occurrences = services.card_with_dates(need, now)
     mine = reasons = None
     codes: tuple[str, ...] = ()
     seat = True
