@@ -427,6 +427,7 @@ def seed(volunteers: int, signup_slots: tuple[int, ...], now: datetime) -> dict[
             name=f"Frivillig Nummer{i}",
             role=Role.VOLUNTEER,
             password_hash=CHEAP_HASH,
+            email_confirmed_at=utcnow(),  # confirmed: a yes is refused before that
         )
         user.profile = VolunteerProfile(
             postcode=place.code,
