@@ -85,7 +85,7 @@ def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfil
                 User.role == Role.VOLUNTEER,
                 User.active.is_(True),
                 User.deleted_at.is_(None),
-                User.email_confirmed_at.is_not(None),
+                User.identity_confirmed,
                 (VolunteerProfile.paused_until.is_(None)) | (VolunteerProfile.paused_until < today),
                 ~away,
             )
