@@ -21,6 +21,7 @@ from volunteer.audit import AuditEvent
 from volunteer.auth import managed
 from volunteer.auth import services as accounts
 from volunteer.clock import local_today
+from volunteer.coordination import proposals
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.i18n import long_date
@@ -510,3 +511,28 @@ def test_the_letter_is_only_for_the_own_organisations_person_and_volunteer(app, 
         )
         is None
     )
+
+
+def test_the_matching_leaves_kept_accounts_to_their_coordinator(world):
+    else_ = _create(world)
+    _free_every_day(else_)
+    own = factories.free_volunteer(world["org"])
+    today = local_today(utcnow())
+    ids = {p.user_id for p in proposals.eligible_profiles(world["org"].id, today)}
+    assert own.id in ids and else_.id not in ids
+
+
+@pytest.mark.parametrize("template", ["approval_asked", "need_interest"])
+def test_mail_about_a_volunteer_without_email_leaves_the_address_out(world, template):
+    else_ = _create(world)
+    message = enqueue(
+        f"about:{template}",
+        world["mette"],
+        template,
+        volunteer=else_,
+        need=world["need"],
+        reasons=[],
+    )
+    assert message is not None
+    assert "None" not in message.body_text and "E-mail" not in message.body_text
+    assert "20 30 40 50" in message.body_text

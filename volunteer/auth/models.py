@@ -116,10 +116,15 @@ class User(UserMixin, Base):
         """Whether the account's email address is proved to be its owner's."""
         return self.email_confirmed_at is not None
 
-    @property
+    @hybrid_property
     def managed(self) -> bool:
         """A coordinator keeps the account for its owner, who has not claimed it yet."""
         return self.managed_by_id is not None and self.claimed_at is None
+
+    @managed.inplace.expression
+    @classmethod
+    def _managed_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.managed_by_id.is_not(None), cls.claimed_at.is_(None))
 
     @hybrid_property
     def identity_confirmed(self) -> bool:
@@ -127,17 +132,12 @@ class User(UserMixin, Base):
         centre, a contact person, the matching): their address is proved by a link mailed to
         it, or a coordinator keeps the account for them (the coordinator met the person and
         vouches for them; until the owner claims it — from then on their own address counts)."""
-        return self.email_confirmed_at is not None or (
-            self.managed_by_id is not None and self.claimed_at is None
-        )
+        return self.email_confirmed_at is not None or bool(self.managed)
 
     @identity_confirmed.inplace.expression
     @classmethod
     def _identity_confirmed_sql(cls) -> ColumnElement[bool]:
-        return or_(
-            cls.email_confirmed_at.is_not(None),
-            and_(cls.managed_by_id.is_not(None), cls.claimed_at.is_(None)),
-        )
+        return or_(cls.email_confirmed_at.is_not(None), cls.managed)
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
