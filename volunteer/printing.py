@@ -1,7 +1,7 @@
 """Paper for people who never log in: a volunteer's schedule for the coming weeks, a centre's
 visit list for a week, the claim letter of an account a coordinator keeps, and a letter to a
-person we help about their new visiting friend, as real A4 PDFs (fpdf2, pure Python), in Danish, with the weekday on
-every date and the text at 14 pt or larger.
+person we help about their new visiting friend, as real A4 PDFs (fpdf2, pure Python), in
+Danish, with the weekday on every date and the text at 14 pt or larger.
 
 The PDFs use DejaVu Sans where the system has it (Debian: fonts-dejavu-core), which covers any
 name; otherwise PDF's built-in Helvetica, which covers Danish (æøå are Latin-1) and shows other

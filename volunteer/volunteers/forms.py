@@ -217,7 +217,7 @@ class ManagedVolunteerForm(SamskabForm):
             _length(254),
         ],
     )
-    postcode = postcode_field()
+    postcode = postcode_field(_l("Where they live. It finds activities near them."))
 
 
 class SignUpForVolunteerForm(SamskabForm):
