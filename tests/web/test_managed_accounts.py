@@ -120,6 +120,7 @@ def test_a_coordinator_creates_a_volunteer_without_email_from_the_list(client, w
     )
     assert response.status_code == 302
     else_ = db.session.scalar(select(User).where(User.name == "Else Jensen"))
+    assert "Else Jensen passes af en koordinator" in _text(client.get("/koordinator/frivillige"))
     assert else_.email is None and else_.password_hash is None
     assert else_.managed and else_.managed_by_id == world["mette"].id
     assert [o.id for o in else_.profile.organisations] == [world["org"].id]
