@@ -537,3 +537,23 @@ def test_mail_about_a_volunteer_without_email_leaves_the_address_out(world, temp
     assert message is not None
     assert "None" not in message.body_text and "E-mail" not in message.body_text
     assert "20 30 40 50" in message.body_text
+
+
+def test_a_link_to_an_account_without_email_asks_for_one_and_confirms_it_by_mail(app, world):
+    """The path an SMS invitation will take: the link did not go to an address, so the owner
+    gives one and confirms it the usual way."""
+    else_ = _create(world)
+    with app.test_request_context():
+        token = managed.make_claim_token(else_, "sms")
+    with pytest.raises(managed.EmailNeeded):
+        managed.claim_with_link(token, password=PASSWORD, email=None, now=utcnow())
+    factories.member(world["org"], email="taken@example.org")
+    with pytest.raises(accounts.EmailTaken):
+        managed.claim_with_link(token, password=PASSWORD, email="taken@example.org", now=utcnow())
+    db.session.refresh(else_)
+    assert else_.managed and else_.email is None
+    managed.claim_with_link(token, password=PASSWORD, email="else@example.org", now=utcnow())
+    assert else_.email == "else@example.org" and not else_.email_confirmed
+    assert queued(f"email-confirm:{else_.id}:")
+    with pytest.raises(managed.InvalidClaim):  # once
+        managed.read_claim_token(token)
