@@ -66,7 +66,12 @@ DEFAULTS: dict[str, Any] = {
     "INTEREST_RATE_LIMIT": "30 per hour",
     # The public referral form (henvisning), per client address.
     "REFERRAL_RATE_LIMIT": "5 per hour",
+    # Claiming a managed account (/konto/aktiver): the claim letter's code, per client address.
+    "CLAIM_RATE_LIMIT": "10 per hour",
     "PASSWORD_RESET_MAX_AGE_S": 3600,
+    # An invitation to claim a managed account, and a claim letter's one-time code.
+    "CLAIM_LINK_MAX_AGE_S": 14 * 24 * 3600,
+    "CLAIM_CODE_MAX_AGE_S": 30 * 24 * 3600,
     "EMAIL_CHANGE_MAX_AGE_S": 24 * 3600,
     "EMAIL_CONFIRM_MAX_AGE_S": 7 * 24 * 3600,
     "CANNOT_COME_MAX_AGE_S": 14 * 24 * 3600,  # a reminder's "Kan ikke komme" link

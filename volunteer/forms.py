@@ -188,11 +188,12 @@ class MultiCheckboxField(SelectMultipleField):
                 raise ValidationError(_l("Choose from the list."))
 
 
-def postcode_field() -> StringField:
-    """The volunteer's home postcode, as asked at sign-up and on the profile."""
+def postcode_field(description: Any = None) -> StringField:
+    """The volunteer's home postcode, as asked at sign-up and on the profile (``description``:
+    another hint, e.g. for a coordinator filling it in for someone)."""
     return StringField(
         _l("Postcode"),
-        description=_l("Where you live. We use it to find activities near you."),
+        description=description or _l("Where you live. We use it to find activities near you."),
         filters=[strip_filter],
         validators=[DataRequired(_l("Write your postcode.")), DanishPostcode()],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 8},

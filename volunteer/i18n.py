@@ -177,6 +177,14 @@ STATE_LABELS = {
         "done": _l("Done"),
         "failed": _l("Failed"),
     },
+    # What a coordinator did for a volunteer whose account they keep (``auth.managed``).
+    "on_behalf": {
+        "account.managed_created": _l("Account created"),
+        "volunteer.availability_saved": _l("Free times recorded"),
+        "account.claim_invited": _l("Invitation sent"),
+        "account.claim_letter_printed": _l("Letter with a code printed"),
+        "assignment.signed_up": _l("Signed up"),
+    },
     "role": {
         "volunteer": _l("Volunteers"),
         "coordinator": _l("Coordinators"),
@@ -231,5 +239,6 @@ def init_app(app: Flask) -> None:
         assignment_state=_label("assignment"),
         run_state=_label("match_run"),
         role_name=_label("role"),
+        on_behalf_action=_label("on_behalf"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))

@@ -1,6 +1,7 @@
-"""Paper for people who never log in: a volunteer's schedule for the coming weeks and a centre's
-visit list for a week, as real A4 PDFs (fpdf2, pure Python), in Danish, with the weekday on
-every date and the text at 14 pt or larger.
+"""Paper for people who never log in: a volunteer's schedule for the coming weeks, a centre's
+visit list for a week, the claim letter of an account a coordinator keeps, and a letter to a
+person we help about their new visiting friend, as real A4 PDFs (fpdf2, pure Python), in
+Danish, with the weekday on every date and the text at 14 pt or larger.
 
 The PDFs use DejaVu Sans where the system has it (Debian: fonts-dejavu-core), which covers any
 name; otherwise PDF's built-in Helvetica, which covers Danish (æøå are Latin-1) and shows other
@@ -27,10 +28,11 @@ from volunteer.centres.models import Visit, VisitState
 from volunteer.centres.services import visits_query
 from volunteer.clock import local_to_utc, local_today, to_local
 from volunteer.extensions import db
-from volunteer.i18n import clock, long_date, week_number
+from volunteer.i18n import clock, long_date, week_number, weekday_name
 from volunteer.needs.contact import contact_of
 from volunteer.needs.models import Occurrence
 from volunteer.needs.place import address_access
+from volunteer.urls import external_url
 
 BODY_PT = 14
 HEADING_PT = 20
@@ -252,3 +254,101 @@ def iso_monday(text: str | None, today: date) -> date | None:
         return date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
         return None
+
+
+def claim_letter(
+    volunteer: User, code: str, expires_at: datetime, coordinator: User, today: date
+) -> bytes:
+    """A letter to someone whose account a coordinator keeps: how to take it over themselves
+    at /konto/aktiver with a one-time ``code`` (until ``expires_at``), and whom to call."""
+    sheet = Sheet(_("Your account at Samskab"), today)
+    sheet.paragraph(_("Dear %(name)s,", name=volunteer.name))
+    sheet.paragraph(
+        _(
+            "%(coordinator)s has made an account at Samskab for you. It holds your free times "
+            "and the activities you take part in. If you like, you can now use it yourself: "
+            "see your visits, sign up and change your times.",
+            coordinator=coordinator.name,
+        )
+    )
+    sheet.entry(
+        Line(
+            _("How to start"),
+            (
+                _("1. Go to %(address)s", address=external_url("auth.claim_with_code")),
+                _("2. Type this code: %(code)s", code=code),
+                _("3. Write your email address and choose a password."),
+            ),
+        )
+    )
+    sheet.paragraph(
+        _(
+            "The code works once, until %(date)s. Keep this letter to yourself: the code opens "
+            "your account.",
+            date=long_date(expires_at),
+        )
+    )
+    how = coordinator.phone or coordinator.email or ""
+    sheet.paragraph(
+        _("Questions? Call or write to %(name)s: %(how)s", name=coordinator.name, how=how)
+        if how
+        else _("Questions? Ask %(name)s.", name=coordinator.name)
+    )
+    return sheet.bytes()
+
+
+@dataclass(frozen=True)
+class VisitingFriend:
+    """Who will visit and when, as the coordinator agreed it with both (a forløb will fill it
+    in at the merge; for now the coordinator chooses on the person's page)."""
+
+    first_name: str
+    phone: str | None
+    weekday: int  # 0 = Monday
+    starts: time
+    first_date: date | None = None
+
+
+def visiting_friend_letter(
+    person_name: str, friend: VisitingFriend, coordinator: User, today: date
+) -> bytes:
+    """A letter to a person we help about their new visiting friend: the friend's first name
+    and phone, the weekday and time they agreed (and the first date, with its weekday), and
+    whom to call at the organisation."""
+    sheet = Sheet(_("Your new visiting friend"), today)
+    sheet.paragraph(_("Dear %(name)s,", name=person_name))
+    sheet.paragraph(
+        _(
+            "We are glad to tell you that %(friend)s will visit you.",
+            friend=friend.first_name,
+        )
+    )
+    details = [
+        _(
+            "Every %(weekday)s at %(time)s",
+            weekday=weekday_name(friend.weekday),
+            time=clock(friend.starts),
+        )
+    ]
+    if friend.first_date is not None:
+        details.append(_("The first time: %(date)s", date=long_date(friend.first_date)))
+    if friend.phone:
+        details.append(
+            _("%(friend)s's phone: %(phone)s", friend=friend.first_name, phone=friend.phone)
+        )
+    sheet.entry(
+        Line(_("Your visiting friend: %(friend)s", friend=friend.first_name), tuple(details))
+    )
+    how = coordinator.phone or coordinator.email or ""
+    sheet.paragraph(
+        _(
+            "If a day does not suit you, or you have questions, call or write to %(name)s: %(how)s",
+            name=coordinator.name,
+            how=how,
+        )
+        if how
+        else _("If you have questions, ask %(name)s.", name=coordinator.name)
+    )
+    sheet.paragraph(_("Kind regards,"))
+    sheet.paragraph(coordinator.name)
+    return sheet.bytes()

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from support import factories
 from support.auth import log_in
+from volunteer.auth.managed import make_claim_token
 from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
@@ -424,6 +425,74 @@ FORMS: dict[str, Form] = {
         lambda w: "/koordinator/borgere",
         lambda w: {"q": "inger", "state": "waiting"},
     ),
+    # The PDF it answers with is a read of the volunteer's name and phone, audited.
+    "friend_letter": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/borgere/{w['person']}/brev.pdf",
+        lambda w: {
+            "volunteer_id": str(w["volunteer_id"]),
+            "weekday": "2",
+            "starts": "14:00",
+            "first_date": future(7),
+        },
+        audited_read=True,
+    ),
+    "managed_create": Form(
+        "coordinator",
+        "post",
+        lambda w: "/koordinator/frivillige/ny",
+        lambda w: {
+            "organisation_id": "1",
+            "name": "Else Hansen",
+            "phone": "",
+            "email": "",
+            "postcode": "7130",
+        },
+    ),
+    "managed_availability": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/frivillige/{w['managed_id']}/tider",
+        lambda w: {"slot": "0-16"},
+    ),
+    "managed_sign_up": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/frivillige/{w['managed_id']}/tilmeld",
+        lambda w: {"need_id": str(w["need"])},
+    ),
+    "claim_invitation": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/frivillige/{w['managed_id']}/invitation",
+        lambda w: {"channel": "email"},
+    ),
+    "claim_link": Form(
+        "anonymous",
+        "post",
+        lambda w: f"/konto/aktiver/{w['claim_token']}",
+        lambda w: {
+            "email": "else@example.org",
+            "password": STRONG_PASSWORD,
+            "password_confirm": STRONG_PASSWORD,
+            "consent": "y",
+        },
+        fresh_client=True,
+    ),
+    "claim_code": Form(
+        "anonymous",
+        "post",
+        lambda w: "/konto/aktiver",
+        lambda w: {
+            "code": "ABCD-EFGH-JKMN",
+            "email": "else@example.org",
+            "password": STRONG_PASSWORD,
+            "password_confirm": STRONG_PASSWORD,
+            "consent": "y",
+        },
+        fresh_client=True,
+    ),
 }
 
 
@@ -435,6 +504,7 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
         "reset_token": make_reset_token(volunteer),
         "link_token": action_token(staff, visit, "confirmed"),
         "cannot_come_token": cannot_come.make_token(visit.id, visit.volunteer_id),
+        "claim_token": make_claim_token(db.session.get(User, world["managed_id"]), "email"),
     }
 
 
@@ -442,6 +512,7 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
 # beyond the path, which test_hostile_tokens_in_the_path and the id tests below cover.
 NO_FIELDS = {
     "auth.confirm_address",
+    "coordination.claim_letter_pdf",
     "auth.confirm_email",
     "auth.resend_confirmation",
     "admin.resend_invitation",
@@ -566,6 +637,7 @@ PATH_ROUTES = [
     "/konto/ny-email/{}",
     "/konto/bekraeft/{}",
     "/min-side/afbud/{}",
+    "/konto/aktiver/{}",
 ]
 
 

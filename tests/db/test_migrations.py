@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import insert, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from support import (
     PG_SKIP,
@@ -373,3 +374,36 @@ def test_0007_counts_existing_addresses_as_confirmed_at_their_creation(empty_app
     assert "email_confirmed_at" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2
+
+
+def test_0012_lets_an_account_have_no_email_and_gives_one_back_going_down(empty_app):
+    """Up: two accounts may both lack an email (NULLs never collide) while a given address is
+    still unique; nobody is managed. Down: an account without email gets an .invalid
+    placeholder, so the column is NOT NULL again and nothing is lost."""
+    upgrade(revision="0009")
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    insert_user = text(
+        "INSERT INTO users (id, email, name, role, locale, active, session_token, created_at)"
+        " VALUES (:id, :email, 'V', 'volunteer', 'da', true, :token, :at)"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(insert_user, {"id": 1, "email": "v1@example.org", "token": "t1", "at": at})
+    upgrade()
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        for i in (2, 3):
+            conn.execute(insert_user, {"id": i, "email": None, "token": f"t{i}", "at": at})
+        managed = text("SELECT count(*) FROM users WHERE managed_by_id IS NOT NULL")
+        assert conn.execute(managed).scalar() == 0
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(insert_user, {"id": 4, "email": "v1@example.org", "token": "t4", "at": at})
+    downgrade(revision="0009")
+    with db.engine.connect() as conn:
+        emails = dict(conn.execute(text("SELECT id, email FROM users ORDER BY id")).all())
+    assert emails == {
+        1: "v1@example.org",
+        2: "managed-2@managed.invalid",
+        3: "managed-3@managed.invalid",
+    }
+    columns = {c["name"]: c for c in inspect(db.engine).get_columns("users")}
+    assert "managed_by_id" not in columns and columns["email"]["nullable"] is False

@@ -35,6 +35,7 @@ PAGES = {
         "/privatliv",
         "/tilgaengelighed",
         "/henvisning",
+        "/konto/aktiver",
     ],
     "frivillig@example.org": [
         "/min-side/",
@@ -56,6 +57,7 @@ PAGES = {
         "/opgaver/1/frivillige",
         "/opgaver/1/rediger",
         "/koordinator/frivillige",
+        "/koordinator/frivillige/ny",
         "/koordinator/matchning",
         "/koordinator/opgaver",
         "/koordinator/godkendelser",

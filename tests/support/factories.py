@@ -151,6 +151,17 @@ def member(org: Organisation, **fields) -> User:
     return person
 
 
+def managed(org: Organisation, by: User, **fields: Any) -> User:
+    """A volunteer whose account ``by`` (a coordinator of ``org``) keeps: no email, no
+    password, not claimed."""
+    fields.setdefault("email", None)
+    fields.setdefault("email_confirmed_at", None)
+    person = member(org, managed_by_id=by.id, **fields)
+    person.password_hash = None
+    db.session.commit()
+    return person
+
+
 def free_volunteer(org: Organisation | None = None, **fields: Any) -> User:
     """A volunteer free every day 8–22, who travels 50 km and takes up to 5 activities a week
     (a member of ``org`` if given): nothing but the rule under test stands in their way."""

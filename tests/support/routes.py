@@ -99,6 +99,7 @@ def world(app):
     db.session.commit()
     person = factories.person(org, activity)
     referral = factories.referral(org)
+    kept = factories.managed(org, users["coordinator"], name="Else Uden Mail")
     return {
         "users": users,
         "need": need.id,
@@ -113,6 +114,7 @@ def world(app):
         "centre": db.session.get(Centre, place.id).id,
         "person": person.id,
         "referral": referral.id,
+        "managed_id": kept.id,
     }
 
 
@@ -138,6 +140,8 @@ def routes(w):
         "auth.confirm_email": ("get", "/konto/ny-email/ugyldig", ACTION),
         "volunteers.cannot_come": ("get", "/min-side/afbud/ugyldig", ACTION),
         "auth.confirm_address": ("get", "/konto/bekraeft/ugyldig", (LOGIN,) + (302,) * 7),
+        "auth.claim_account": ("get", "/konto/aktiver/ugyldig", ACTION),
+        "auth.claim_with_code": ("get", "/konto/aktiver", PUBLIC),
         "auth.resend_confirmation": ("post", "/konto/bekraeft-igen", (LOGIN,) + (302,) * 7),
         "needs.index": ("get", "/opgaver/", PUBLIC),
         "needs.detail": ("get", f"/opgaver/{w['need']}", PUBLIC),
@@ -217,6 +221,32 @@ def routes(w):
         "coordination.volunteer_detail": (
             "get",
             f"/koordinator/frivillige/{w['volunteer_id']}",
+            OWN_ORGANISATION,
+        ),
+        "coordination.create_managed_volunteer": (
+            "get",
+            "/koordinator/frivillige/ny",
+            COORDINATION,
+        ),
+        "coordination.managed_availability": (
+            "get",
+            f"/koordinator/frivillige/{w['managed_id']}/tider",
+            OWN_ORGANISATION,
+        ),
+        "coordination.managed_sign_up": (
+            "get",
+            f"/koordinator/frivillige/{w['managed_id']}/tilmeld",
+            OWN_ORGANISATION,
+        ),
+        # No email: the coordinator is told to print a letter instead (a redirect).
+        "coordination.send_claim_invitation": (
+            "post",
+            f"/koordinator/frivillige/{w['managed_id']}/invitation",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
+        "coordination.claim_letter_pdf": (
+            "post",
+            f"/koordinator/frivillige/{w['managed_id']}/aktiveringsbrev.pdf",
             OWN_ORGANISATION,
         ),
         "coordination.run_matching": ("get", "/koordinator/matchning", COORDINATION),
@@ -307,6 +337,12 @@ def routes(w):
             OWN_ORGANISATION,
         ),
         "persons.erase": ("get", f"/koordinator/borgere/{w['person']}/slet", OWN_ORGANISATION),
+        # An empty form goes back to the person's page with what is missing.
+        "persons.friend_letter": (
+            "post",
+            f"/koordinator/borgere/{w['person']}/brev.pdf",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
         "persons.referral_queue": ("get", "/koordinator/henvisninger", COORDINATION),
         "persons.referral": (
             "get",

@@ -4,7 +4,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from volunteer.forms import SamskabForm, postcode_field, strip_filter
 
@@ -179,3 +179,46 @@ class ChangeEmailForm(SamskabForm):
 
 class ConfirmEmailForm(SamskabForm):
     """Only the CSRF token: the link's page asks before the address changes."""
+
+
+def _consent() -> BooleanField:
+    return BooleanField(
+        _l("I have read the privacy notice and agree that Samskab stores my details."),
+        validators=[DataRequired(_l("You must agree to the privacy notice to go on."))],
+    )
+
+
+class ClaimForm(SamskabForm):
+    """Taking over an account a coordinator kept, from an invitation link. ``email`` is asked
+    only when the account has none (the view leaves it out of the page otherwise)."""
+
+    email = EmailField(
+        _l("Email"),
+        description=_l("You log in with it from now on."),
+        filters=[strip_filter],
+        validators=[
+            Optional(),
+            Email(_l("That does not look like an email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    password = _new_password()
+    password_confirm = _repeat("password", _l("Repeat the password"))
+    consent = _consent()
+
+
+class ClaimCodeForm(SamskabForm):
+    """Taking over an account a coordinator kept, with the code of the letter they printed."""
+
+    code = StringField(
+        _l("The code from the letter"),
+        description=_l("12 letters and digits, for example ABCD-EFGH-JKMN."),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write the code from the letter.")), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    email = _email_field()
+    password = _new_password()
+    password_confirm = _repeat("password", _l("Repeat the password"))
+    consent = _consent()

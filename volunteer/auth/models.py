@@ -8,7 +8,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    String,
+    Table,
+    and_,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
@@ -56,7 +67,9 @@ class User(UserMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for an account a coordinator keeps for someone without email (``managed_by_id``).
+    # Unique among the addresses given: NULLs never collide, on SQLite or PostgreSQL.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -72,6 +85,16 @@ class User(UserMixin, Base):
     # about a volunteer goes to third parties before (``email_confirmed``).
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A managed account: made by a coordinator for someone who does not use the web (no
+    # password, cannot log in) until its owner claims it (``claimed_at``) with an invitation
+    # link or the one-time code of a claim letter (``volunteer.auth.managed``).
+    managed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The claim letter's code, as a keyed hash (never the code), and when it stops working.
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=organisation_members, back_populates="members"
@@ -92,6 +115,29 @@ class User(UserMixin, Base):
     def email_confirmed(self) -> bool:
         """Whether the account's email address is proved to be its owner's."""
         return self.email_confirmed_at is not None
+
+    @hybrid_property
+    def managed(self) -> bool:
+        """A coordinator keeps the account for its owner, who has not claimed it yet."""
+        return self.managed_by_id is not None and self.claimed_at is None
+
+    @managed.inplace.expression
+    @classmethod
+    def _managed_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.managed_by_id.is_not(None), cls.claimed_at.is_(None))
+
+    @hybrid_property
+    def identity_confirmed(self) -> bool:
+        """The one rule for whether anything about this person may go to third parties (a
+        centre, a contact person, the matching): their address is proved by a link mailed to
+        it, or a coordinator keeps the account for them (the coordinator met the person and
+        vouches for them; until the owner claims it — from then on their own address counts)."""
+        return self.email_confirmed_at is not None or bool(self.managed)
+
+    @identity_confirmed.inplace.expression
+    @classmethod
+    def _identity_confirmed_sql(cls) -> ColumnElement[bool]:
+        return or_(cls.email_confirmed_at.is_not(None), cls.managed)
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -273,6 +273,8 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = generate_password_hash(new_password)
     user.session_token = new_session_token()
     _mark_confirmed(user)  # the link reached the address
+    if user.managed:  # its owner has taken over the account a coordinator kept
+        user.claimed_at = utcnow()
     audit.record("account.password_reset", "user", user.id, actor_id=user.id)
     db.session.commit()
     return user

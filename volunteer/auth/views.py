@@ -11,13 +11,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from volunteer.auth import services
+from volunteer.auth import managed, services
 from volunteer.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
+    ClaimCodeForm,
+    ClaimForm,
     ConfirmEmailForm,
     LoginForm,
     RegisterForm,
@@ -25,6 +28,7 @@ from volunteer.auth.forms import (
     ResetRequestForm,
 )
 from volunteer.auth.models import Role
+from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.security import is_safe_redirect
@@ -46,6 +50,10 @@ def _register_limit() -> str:
 
 def _account_limit() -> str:
     return current_app.config["ACCOUNT_RATE_LIMIT"]
+
+
+def _claim_limit() -> str:
+    return current_app.config["CLAIM_RATE_LIMIT"]
 
 
 # Where each role starts after logging in, unless it came from a page that asked for a login.
@@ -351,3 +359,80 @@ def resend_confirmation() -> Response:
     else:
         flash(_("Your email address is already confirmed."), "info")
     return redirect(start_page(current_user))
+
+
+# Taking over an account a coordinator kept (``managed``): from an invitation link, or with
+# the code of a printed letter.
+
+EMAIL_TAKEN_ON_CLAIM = _l("Another account has this email address. Choose another, or log in.")
+
+
+def _claimed(user: services.User) -> Response:
+    _start_session(user)
+    if user.email_confirmed:
+        flash(_("Welcome, %(name)s! The account is yours now.", name=user.first_name), "success")
+    else:
+        flash(
+            _(
+                "Welcome, %(name)s! The account is yours now. We have emailed you a link: "
+                "open it to confirm your address.",
+                name=user.first_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("volunteers.home"))
+
+
+@bp.route("/aktiver/<token>", methods=["GET", "POST"])
+@limiter.limit(_claim_limit, methods=["POST"])
+def claim_account(token: str) -> str | Response:
+    try:
+        user, _channel = managed.read_claim_token(token)
+    except managed.InvalidClaim:
+        flash(
+            _(
+                "The link has expired or has been used. Ask your coordinator for a new one, "
+                "or log in if the account is yours already."
+            ),
+            "warning",
+        )
+        return redirect(url_for("auth.claim_with_code"))
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            user = managed.claim_with_link(
+                token, password=form.password.data, email=form.email.data, now=utcnow()
+            )
+        except managed.InvalidClaim:
+            flash(_("The link has expired or has been used."), "warning")
+            return redirect(url_for("auth.claim_with_code"))
+        except managed.EmailNeeded:
+            form.email.errors.append(_("Write your email address."))
+        except services.EmailTaken:
+            form.email.errors.append(str(EMAIL_TAKEN_ON_CLAIM))
+        else:
+            return _claimed(user)
+    return render_template("auth/claim.html", form=form, user=user)
+
+
+@bp.route("/aktiver", methods=["GET", "POST"])
+@limiter.limit(_claim_limit, methods=["POST"])
+def claim_with_code() -> str | Response:
+    form = ClaimCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = managed.claim_with_code(
+                form.code.data, email=form.email.data, password=form.password.data, now=utcnow()
+            )
+        except managed.InvalidClaim:
+            form.code.errors.append(
+                _(
+                    "We do not know that code, or it has expired or been used. Check it, or "
+                    "ask your coordinator for a new letter."
+                )
+            )
+        except services.EmailTaken:
+            form.email.errors.append(str(EMAIL_TAKEN_ON_CLAIM))
+        else:
+            return _claimed(user)
+    return render_template("auth/claim_code.html", form=form)

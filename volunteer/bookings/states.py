@@ -76,7 +76,7 @@ def _refuse_unless_bookable(
     Call holding the need's and the volunteer's locks (``_lock``)."""
     if not has_dates_ahead(need.id, now):
         raise Refused("finished")
-    if to in YES_STATES and not volunteer.email_confirmed:
+    if to in YES_STATES and not volunteer.identity_confirmed:
         # A yes tells the centre, the contact and the coordinators who is coming.
         raise Refused("email_unconfirmed")
     if to in YES_STATES:

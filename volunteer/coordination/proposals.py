@@ -66,7 +66,7 @@ def _open_needs(
 
 def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfile]:
     """Members of the organisation who are active, have confirmed their email address, and are
-    not paused nor away this week."""
+    not paused nor away this week (nor kept by a coordinator, who signs them up instead)."""
     away = exists().where(
         AwayPeriod.profile_id == VolunteerProfile.id,
         AwayPeriod.start_date <= today + AWAY_WINDOW,
@@ -85,7 +85,10 @@ def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfil
                 User.role == Role.VOLUNTEER,
                 User.active.is_(True),
                 User.deleted_at.is_(None),
-                User.email_confirmed_at.is_not(None),
+                User.identity_confirmed,
+                # A kept account cannot answer an emailed invitation: its coordinator signs
+                # it up (``auth.managed``).
+                ~User.managed,
                 (VolunteerProfile.paused_until.is_(None)) | (VolunteerProfile.paused_until < today),
                 ~away,
             )

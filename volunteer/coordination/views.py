@@ -3,6 +3,7 @@ proposals, approve, reject or swap them) and the volunteers (list, detail, certi
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -15,8 +16,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from volunteer import bookings, printing
+from volunteer.auth import managed
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
+from volunteer.auth.services import EmailTaken, UnknownPostcode
 from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
 from volunteer.coordination import approvals, attention, proposals, runs, services
@@ -24,11 +27,18 @@ from volunteer.coordination.models import MatchRun, RunState
 from volunteer.db import utcnow
 from volunteer.forms import SamskabForm
 from volunteer.i18n import select_locale
-from volunteer.needs import manage
+from volunteer.needs import manage, signup
 from volunteer.needs import services as needs_services
 from volunteer.urls import form_id, page_number
+from volunteer.volunteers import services as volunteer_services
 from volunteer.volunteers import staff
-from volunteer.volunteers.forms import CertificateForm, VolunteerFilterForm
+from volunteer.volunteers.forms import (
+    CertificateForm,
+    InvitationForm,
+    ManagedVolunteerForm,
+    SignUpForVolunteerForm,
+    VolunteerFilterForm,
+)
 
 bp = Blueprint("coordination", __name__)
 
@@ -223,6 +233,8 @@ def volunteer_detail(user_id: int) -> str | Response:
         record=record,
         form=form,
         today=today,
+        invitation_form=InvitationForm(formdata=None),
+        on_behalf=managed.done_on_behalf(user_id),
     )
 
 
@@ -298,3 +310,187 @@ def answer_approval(assignment_id: int, answer: str) -> Response:
     else:
         flash(_("%(name)s is told that it will not go ahead this time.", name=name), "info")
     return redirect(url_for("coordination.approvals_queue"))
+
+
+# Volunteers whose account the organisation keeps (no email, or no wish to use the web).
+
+ON_BEHALF_REFUSED = {
+    "not_volunteer": _l("Only volunteers can be signed up."),
+    "email_unconfirmed": _l("The volunteer has not confirmed their email address yet."),
+    "not_open": _l("This activity is not taking new volunteers."),
+    "paused": _l("The volunteer has paused their volunteering."),
+    "too_far": _l("It is further away than the volunteer wants to travel."),
+    "not_free": _l("The volunteer is not free at this time. Record their free times first."),
+    "certificate_missing": _l(
+        "It requires a valid child certificate (børneattest). Record the check first."
+    ),
+    "language": _l("It requires a language the volunteer has not listed."),
+    "finished": _l("The activity has no dates ahead any more."),
+    "clash": _l("It is at the same time as another activity of the volunteer."),
+    "over_capacity": _l("The volunteer already has as many activities a week as they want."),
+    "full": _l("The activity is full."),
+}
+
+
+def _managed_or_back(user_id: int) -> Any:
+    """The managed volunteer, or a redirect to their page saying they manage themselves."""
+    try:
+        return managed.managed_volunteer(current_user, user_id)
+    except managed.NotManaged:
+        flash(_("The volunteer uses their own account, so they do this themselves."), "info")
+        return redirect(url_for("coordination.volunteer_detail", user_id=user_id))
+
+
+@bp.route("/frivillige/ny", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def create_managed_volunteer() -> str | Response:
+    """A volunteer without email (or without wish to use the web), kept by the organisation."""
+    form = ManagedVolunteerForm()
+    form.organisation_id.choices = [
+        SelectChoice(o.id, o.name) for o in manage.manageable_organisations(current_user)
+    ]
+    if form.validate_on_submit():
+        try:
+            user = managed.create_managed_volunteer(
+                current_user,
+                organisation_id=form.organisation_id.data,
+                name=form.name.data,
+                postcode=form.postcode.data,
+                phone=form.phone.data,
+                email=form.email.data,
+            )
+        except managed.NotYourOrganisation:
+            form.organisation_id.errors.append(_("Choose one of your organisations."))
+        except UnknownPostcode:
+            form.postcode.errors.append(_("We do not know that postcode. Check the number."))
+        except managed.PhoneTaken:
+            form.phone.errors.append(
+                _("Another account has this phone number. Find the volunteer in the list.")
+            )
+        except EmailTaken:
+            form.email.errors.append(
+                _("Another account has this email address. Find the volunteer in the list.")
+            )
+        else:
+            flash(
+                _(
+                    "%(name)s is created. You can now record their free times and sign them up.",
+                    name=user.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("coordination.volunteer_detail", user_id=user.id))
+    return render_template("coordination/managed_new.html", form=form)
+
+
+@bp.route("/frivillige/<int:user_id>/tider", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def managed_availability(user_id: int) -> str | Response:
+    """The free times of a volunteer whose account the organisation keeps."""
+    volunteer = _managed_or_back(user_id)
+    if isinstance(volunteer, Response):
+        return volunteer
+    if request.method == "POST":
+        try:
+            slots = volunteer_services.parse_slots(request.form.getlist("slot"))
+        except ValueError:
+            flash(_("Something in the form was wrong. Please try again."), "error")
+            return redirect(url_for("coordination.managed_availability", user_id=user_id))
+        managed.save_availability_for(current_user, user_id, slots)
+        flash(_("%(name)s's times are saved.", name=volunteer.name), "success")
+        return redirect(url_for("coordination.volunteer_detail", user_id=user_id))
+    profile = volunteer.profile
+    return render_template(
+        "coordination/managed_availability.html",
+        volunteer=volunteer,
+        profile=profile,
+        blocks=[(start, time(start), time(end)) for start, end in volunteer_services.TIME_BLOCKS],
+        chosen=volunteer_services.chosen_blocks(profile),
+    )
+
+
+@bp.route("/frivillige/<int:user_id>/tilmeld", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def managed_sign_up(user_id: int) -> str | Response:
+    """Sign a volunteer whose account the organisation keeps up for one of its activities."""
+    volunteer = _managed_or_back(user_id)
+    if isinstance(volunteer, Response):
+        return volunteer
+    form = SignUpForVolunteerForm()
+    form.need_id.choices = [
+        SelectChoice(n.id, n.title) for n in managed.needs_to_sign_up_for(current_user, user_id)
+    ]
+    if form.validate_on_submit():
+        try:
+            result = managed.sign_up_for(current_user, user_id, form.need_id.data, utcnow())
+        except signup.NotEligible as exc:
+            for reason in exc.reasons:
+                form.need_id.errors.append(str(ON_BEHALF_REFUSED.get(reason, reason)))
+        except signup.AlreadySignedUp:
+            form.need_id.errors.append(_("The volunteer is already on this activity."))
+        else:
+            if result.waitlisted:
+                message = _(
+                    "The activity is full, so %(name)s is on the waiting list as number "
+                    "%(position)d.",
+                    name=volunteer.name,
+                    position=result.position,
+                )
+            elif result.assignment.state == "pending":
+                message = _(
+                    "%(name)s is signed up and waits for a first talk with a coordinator.",
+                    name=volunteer.name,
+                )
+            else:
+                message = _("%(name)s is signed up.", name=volunteer.name)
+            flash(message, "success")
+            return redirect(url_for("coordination.volunteer_detail", user_id=user_id))
+    return render_template("coordination/managed_sign_up.html", volunteer=volunteer, form=form)
+
+
+@bp.post("/frivillige/<int:user_id>/invitation")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def send_claim_invitation(user_id: int) -> Response:
+    """Invite the owner of a kept account to take it over (a link, by the channel chosen)."""
+    volunteer = _managed_or_back(user_id)
+    if isinstance(volunteer, Response):
+        return volunteer
+    form = InvitationForm()
+    back = redirect(url_for("coordination.volunteer_detail", user_id=user_id))
+    if not form.validate():
+        flash(_("Choose how to send the invitation."), "warning")
+        return back
+    try:
+        managed.send_invitation(current_user, user_id, form.channel.data)
+    except managed.NoAddress:
+        flash(
+            _(
+                "%(name)s has no email address. Print a letter with a code instead.",
+                name=volunteer.name,
+            ),
+            "warning",
+        )
+    except managed.UnknownChannel:
+        flash(_("Choose how to send the invitation."), "warning")
+    else:
+        flash(
+            _("We have sent %(name)s an invitation to take over the account.", name=volunteer.name),
+            "success",
+        )
+    return back
+
+
+@bp.post("/frivillige/<int:user_id>/aktiveringsbrev.pdf")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def claim_letter_pdf(user_id: int) -> Response:
+    """A letter with a new one-time code that lets the owner of a kept account take it over
+    at /konto/aktiver (a code printed before stops working). Audited."""
+    volunteer = _managed_or_back(user_id)
+    if isinstance(volunteer, Response):
+        return volunteer
+    now = utcnow()
+    letter = managed.issue_claim_code(current_user, user_id, now)
+    data = printing.claim_letter(
+        volunteer, letter.code, letter.expires_at, current_user, local_today(now)
+    )
+    return printing.pdf_response(data, "aktivering.pdf")

@@ -180,7 +180,7 @@ def express_interest(
     mine = assignment_of(volunteer, need)
     if mine is not None and mine.state in ACTIVE_STATES:
         raise ContactError("already")
-    if not volunteer.email_confirmed:
+    if not volunteer.identity_confirmed:
         raise ContactError("email_unconfirmed")  # the contact would get an unproved address
     reasons = reasons_not_eligible(volunteer, need, now)
     if not reasons:

@@ -83,7 +83,7 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
     profile = user.profile
     today = local_today(now)
     reasons: list[str] = []
-    if not user.email_confirmed:
+    if not user.identity_confirmed:
         reasons.append("email_unconfirmed")
     if profile.paused_until is not None and profile.paused_until >= today:
         reasons.append("paused")

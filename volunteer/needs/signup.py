@@ -92,8 +92,12 @@ def next_queue_number(need_id: int) -> int:
     return (last or 0) + 1
 
 
-def sign_up(volunteer: User, need_id: int, now: datetime) -> SignupResult:
+def sign_up(
+    volunteer: User, need_id: int, now: datetime, *, actor: User | None = None
+) -> SignupResult:
     """Sign ``volunteer`` up for the need: accepted while a place is free, else waitlisted.
+    ``actor``: a coordinator signing up a volunteer whose account they keep (the same rules;
+    the audit says it was done by the coordinator for the volunteer).
 
     Never overbooks, even under concurrent requests, and never books a volunteer twice at one
     time or past their weekly capacity. Raises NotEligible or AlreadySignedUp and changes
@@ -137,8 +141,14 @@ def sign_up(volunteer: User, need_id: int, now: datetime) -> SignupResult:
             )
         )
         raise AlreadySignedUp(existing) from None
+    on_behalf = {} if actor is None else {"on_behalf_of": volunteer.id}
     audit.record(
-        "assignment.signed_up", "assignment", assignment.id, actor_id=volunteer.id, state=state
+        "assignment.signed_up",
+        "assignment",
+        assignment.id,
+        actor_id=(actor or volunteer).id,
+        state=state,
+        **on_behalf,
     )
     db.session.commit()
     return SignupResult(assignment, not free, None if free else waitlist_position(assignment))

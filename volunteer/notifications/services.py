@@ -55,7 +55,7 @@ def enqueue(
     ics: str | None = None,
     to_email: str | None = None,
     **context: object,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render ``mail/<template>.txt`` (and ``.subject.txt``, and ``.html`` when it exists) in the
     recipient's language and add it to the outbox, with an optional iCalendar attachment.
     ``to_email`` sends it to another address of the recipient than their current one (an
@@ -63,10 +63,15 @@ def enqueue(
     A ``links.BearerLink`` in the context is stored as a marker, never as a URL. An
     ``Addressee`` (no account) gets the message at their address, with no recipient id.
 
-    Returns the existing message when ``dedup_key`` was used before. The insert skips a key
+    Returns the existing message when ``dedup_key`` was used before, and None (nothing is
+    written) when the recipient has no address: an account a coordinator keeps for someone
+    without email gets no mail, and nothing fails for it. The insert skips a key
     another transaction wrote meanwhile (ON CONFLICT DO NOTHING), so concurrent jobs never fail
     or duplicate. Does not commit: the message belongs to the caller's transaction.
     """
+    address = to_email or recipient.email
+    if not address:
+        return None
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
     if existing is not None:
         return existing
@@ -85,7 +90,7 @@ def enqueue(
         insert(OutboxMessage)
         .values(
             dedup_key=dedup_key,
-            recipient_email=to_email or recipient.email,
+            recipient_email=address,
             recipient_id=recipient.id,
             locale=recipient.locale,
             subject=subject,

@@ -282,3 +282,26 @@ class PersonFilterForm(SamskabGetForm):
         choices=[SelectChoice("", _l("All"))]
         + [SelectChoice(str(code), label) for code, label in PERSON_STATES.items()],
     )
+
+
+class FriendLetterForm(SamskabForm):
+    """A letter to the person about their new visiting friend: who, and when they agreed."""
+
+    volunteer_id = SelectField(
+        _l("Visiting friend"),
+        coerce=int,
+        choices=[],
+        validators=[InputRequired(_l("Choose from the list."))],
+    )
+    weekday = SelectField(
+        _l("Weekday"),
+        coerce=int,
+        choices=[],
+        validators=[InputRequired(_l("Choose from the list."))],
+    )
+    starts = TimeField(_l("At"), validators=[InputRequired(_l("Write the time."))])
+    first_date = DateField(_l("The first time"), validators=[Optional()])
+
+    def fill_choices(self, volunteers: list[Any]) -> None:
+        self.volunteer_id.choices = [SelectChoice(u.id, u.name) for u in volunteers]
+        self.weekday.choices = [SelectChoice(day, weekday_name(day)) for day in range(7)]

@@ -23,6 +23,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from volunteer import printing
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
@@ -31,11 +32,12 @@ from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.needs import manage
-from volunteer.persons import data_page, referrals, services
+from volunteer.persons import data_page, letters, referrals, services
 from volunteer.persons.forms import (
     CPR_MESSAGE,
     AcceptReferralForm,
     DeclineForm,
+    FriendLetterForm,
     PersonFilterForm,
     PersonForm,
     ReferralForm,
@@ -274,12 +276,40 @@ def create() -> str | BaseResponse:
 @role_required(*STAFF)
 def detail(person_id: int) -> str:
     person = services.view_person(current_user, person_id)
+    letter_form = FriendLetterForm(formdata=None)
+    letter_form.fill_choices(letters.friend_choices(current_user, person))
     return render_template(
         "persons/detail.html",
         person=person,
         contact_visible=services.can_see_contact(current_user, person),
         waiting_days=services.waiting_days(person, local_today(utcnow())),
+        letter_form=letter_form,
     )
+
+
+@bp.post("/koordinator/borgere/<int:person_id>/brev.pdf")
+@role_required(*STAFF)
+def friend_letter(person_id: int) -> Response | BaseResponse:
+    """A letter to the person about their new visiting friend, as the coordinator agreed it
+    (A4 PDF; audited). A form with mistakes goes back to the person's page."""
+    person = services.visible_person(current_user, person_id)
+    form = FriendLetterForm()
+    form.fill_choices(letters.friend_choices(current_user, person))
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "warning")
+        return redirect(url_for("persons.detail", person_id=person.id))
+    data = letters.friend_letter(
+        current_user,
+        person.id,
+        form.volunteer_id.data,
+        weekday=form.weekday.data,
+        starts=form.starts.data,
+        first_date=form.first_date.data,
+        today=local_today(utcnow()),
+    )
+    return printing.pdf_response(data, "brev.pdf")
 
 
 @bp.route("/koordinator/borgere/<int:person_id>/rediger", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    EmailField,
     Field,
     IntegerField,
     PasswordField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -182,6 +184,55 @@ class DeleteAccountForm(SamskabForm):
         validators=[DataRequired(_l("Write your password."))],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class ManagedVolunteerForm(SamskabForm):
+    """For coordinators: a volunteer whose account the organisation keeps (no email needed)."""
+
+    organisation_id = SelectField(
+        _l("Organisation"),
+        coerce=int,
+        choices=[],
+        validators=[InputRequired(_l("Choose from the list."))],
+    )
+    name = StringField(
+        _l("Name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write the volunteer's name.")), _length(120)],
+    )
+    phone = StringField(
+        _l("Phone"),
+        description=_l("If they have one. Only coordinators of your organisations see it."),
+        filters=[strip_filter],
+        validators=[Optional(), _length(32), PhoneNumber()],
+        render_kw={"inputmode": "tel"},
+    )
+    email = EmailField(
+        _l("Email"),
+        description=_l("Only if they have one and want mail from Samskab."),
+        filters=[strip_filter],
+        validators=[
+            Optional(),
+            Email(_l("That does not look like an email address."), check_deliverability=False),
+            _length(254),
+        ],
+    )
+    postcode = postcode_field(_l("Where they live. It finds activities near them."))
+
+
+class SignUpForVolunteerForm(SamskabForm):
+    need_id = SelectField(
+        _l("Activity"),
+        coerce=int,
+        choices=[],
+        validators=[InputRequired(_l("Choose from the list."))],
+    )
+
+
+class InvitationForm(SamskabForm):
+    """Only the CSRF token and the way the invitation travels."""
+
+    channel = SelectField(_l("Send by"), choices=[SelectChoice("email", _l("Email"))])
 
 
 class CertificateForm(SamskabForm):

@@ -330,8 +330,12 @@ def chosen_blocks(profile: VolunteerProfile) -> set[tuple[int, int]]:
     }
 
 
-def save_availability(user: User, slots: Iterable[tuple[int, int]]) -> list[AvailabilityWindow]:
-    """Replace the volunteer's weekly windows with the merged blocks, in one transaction."""
+def save_availability(
+    user: User, slots: Iterable[tuple[int, int]], *, actor: User | None = None
+) -> list[AvailabilityWindow]:
+    """Replace the volunteer's weekly windows with the merged blocks, in one transaction.
+    ``actor``: a coordinator recording the times of a volunteer whose account they keep
+    (audited as done by the coordinator for the volunteer)."""
     profile = profile_of(user)
     # Delete first in its own statement: the unit of work would insert the new rows before
     # deleting the old ones and trip the (profile, weekday, start) unique constraint.
@@ -344,6 +348,15 @@ def save_availability(user: User, slots: Iterable[tuple[int, int]]) -> list[Avai
         for day, start, end in merge_blocks(slots)
     ]
     db.session.add_all(windows)
+    if actor is not None:
+        audit.record(
+            "volunteer.availability_saved",
+            "user",
+            user.id,
+            actor_id=actor.id,
+            on_behalf_of=user.id,
+            windows=len(windows),
+        )
     db.session.commit()
     return windows
 
