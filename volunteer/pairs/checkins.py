@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
@@ -193,7 +193,7 @@ def forloeb_checkins(app: Flask, now: datetime) -> dict[str, int]:
 
 def tasks(viewer: User, limit: int | None = None) -> tuple[list[ForloebCheckin], int]:
     """Answers other than good that no coordinator has handled, the oldest first, for the
-    viewer's organisations; and how many there are."""
+    viewer's organisations (up to ``limit``); and how many there are. Two queries."""
     query = (
         select(ForloebCheckin)
         .join(ForloebCheckin.forloeb)
@@ -202,14 +202,20 @@ def tasks(viewer: User, limit: int | None = None) -> tuple[list[ForloebCheckin],
             ForloebCheckin.answer != CheckinAnswer.GOOD,
             ForloebCheckin.handled_at.is_(None),
         )
-        .options(selectinload(ForloebCheckin.forloeb).selectinload(Forloeb.person))
-        .order_by(ForloebCheckin.answered_at, ForloebCheckin.id)
     )
     ids = organisation_ids(viewer)
     if ids is not None:
         query = query.where(Forloeb.organisation_id.in_(ids))
-    rows = list(db.session.scalars(query))
-    return (rows[:limit] if limit is not None else rows), len(rows)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(
+            selectinload(ForloebCheckin.forloeb).selectinload(Forloeb.person),
+            selectinload(ForloebCheckin.forloeb).selectinload(Forloeb.volunteer),
+        )
+        .order_by(ForloebCheckin.answered_at, ForloebCheckin.id)
+        .limit(limit)
+    ).all()
+    return list(rows), total
 
 
 def mark_handled(viewer: User, checkin_id: int, now: datetime) -> ForloebCheckin:

@@ -4,7 +4,7 @@ volunteer, the coordinator's moves (with the end's reason) and the volunteer's a
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
@@ -61,12 +61,11 @@ class PatternForm(_Times, SamskabGetForm):
 
 
 class ProposeForm(_Times, SamskabForm):
-    volunteer_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    volunteer_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     weekday = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=6)])
     start_time = TimeField(validators=[InputRequired()])
     end_time = TimeField(validators=[InputRequired()])
     start_date = DateField(validators=[InputRequired()])
-    explanation = HiddenField(validators=[Optional()])
 
 
 class MoveForm(SamskabForm):
@@ -83,9 +82,12 @@ class MoveForm(SamskabForm):
         super().__init__(*args, **kwargs)
         self.reason.choices = [SelectChoice(r.value, END_REASONS[r]) for r in CHOSEN_REASONS]
 
-    def validate_reason(self, field) -> None:  # type: ignore[no-untyped-def]
-        if self.action.data == "end" and not field.data:
-            raise ValidationError(_l("Choose why it ends."))
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)
+        if valid and self.action.data == "end" and not self.reason.data:
+            self.reason.errors = [*self.reason.errors, _l("Choose why it ends.")]
+            return False
+        return valid
 
 
 class AnswerForm(SamskabForm):

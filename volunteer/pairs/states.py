@@ -84,17 +84,18 @@ def move(
         raise ValueError("an ended forløb needs a reason")
     today = local_today(now)
     need = bookings.lock_need(forloeb.need_id) if forloeb.need_id is not None else None
+    # A forløb without its need (deleted by hand) still moves; only its visits cannot follow.
     if to == _A and current == _P:
-        assert need is not None
-        _book(forloeb, need, actor, now)
+        if need is not None:
+            _book(forloeb, need, actor, now)
         forloeb.activated_on = today
     elif to == _A:
-        assert need is not None
-        _resume(need, now)
+        if need is not None:
+            _resume(need, now)
         forloeb.paused_on = None
     elif to == _S:
-        assert need is not None
-        _rest(need, now)
+        if need is not None:
+            _rest(need, now)
         forloeb.paused_on = today
     else:
         if need is not None:

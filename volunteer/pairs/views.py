@@ -4,7 +4,6 @@ on Min side with the answer; and the one-click check-in answer (no login)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -119,7 +118,6 @@ def candidates(person_id: int) -> str:
         pattern=pattern,
         candidates=found,
         propose_form=EmptyForm(formdata=None),
-        json=json,
     )
 
 
@@ -131,18 +129,23 @@ def propose(person_id: int) -> BaseResponse:
     if not form.validate_on_submit():
         flash(_("Something in the form was wrong. Please try again."), "error")
         return redirect(url_for("pairs.candidates", person_id=person.id))
-    try:
-        explanation = json.loads(form.explanation.data or "[]")
-    except ValueError:
-        explanation = []
-    if not isinstance(explanation, list):
-        explanation = []
     pattern = services.Pattern(
         form.weekday.data, form.start_time.data, form.end_time.data, form.start_date.data
     )
+    now = utcnow()
+    # The reasons are the engine's, found again here: never what the browser sent.
+    chosen = next(
+        (
+            c
+            for c in candidate_search.candidates(person, pattern, now)
+            if c.volunteer.id == form.volunteer_id.data
+        ),
+        None,
+    )
+    explanation = chosen.explanation if chosen is not None else [["manual", {}]]
     try:
         forloeb = services.propose(
-            current_user, person, form.volunteer_id.data, pattern, utcnow(), explanation
+            current_user, person, form.volunteer_id.data, pattern, now, explanation
         )
     except services.ForloebError as error:
         _error(error)
