@@ -17,6 +17,7 @@ from support.factories import coordinator, free_volunteer
 from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.extensions import db
+from volunteer.jobs.maintenance import retention
 from volunteer.models import (
     Assignment,
     EndReason,
@@ -30,6 +31,7 @@ from volunteer.models import (
     VisitState,
 )
 from volunteer.pairs import candidates, services, states
+from volunteer.persons import services as persons
 from volunteer.persons.services import can_see_contact
 from volunteer.volunteers import gdpr
 
@@ -395,3 +397,34 @@ def test_figures_count_waiting_and_how_long_pairs_last(app, world):
     assert figures.median_pair_days == (100 + 10) / 2
     assert figures.persons_waiting == 1  # the first person waits again
     assert services.figures([world["other_org"].id], date(2026, 12, 17)).active_pairs == 0
+
+
+def test_ending_or_erasing_the_person_ends_their_forloeb(app, world):
+    forloeb = _propose(world)
+    services.answer(world["volunteer"], forloeb, True, NOW)
+    persons.end_person(world["coordinator"], world["person"], NOW + timedelta(days=1))
+    assert forloeb.state == ForloebState.ENDED and forloeb.end_reason == "person_stopped"
+    assert world["person"].state == PersonState.ENDED
+    assert [v for v in _visits(forloeb) if v.occurrence.starts_at > NOW + timedelta(days=1)] == []
+    other = factories.person(world["org"], world["activity"])
+    second = services.propose(
+        world["coordinator"], other, world["other_volunteer"].id, PATTERN, NOW
+    )
+    services.answer(world["other_volunteer"], second, True, NOW)
+    persons.erase_person(world["coordinator"], other, NOW)
+    assert second.state == ForloebState.ENDED and _visits(second) == []
+
+
+def test_retention_anonymises_a_person_whose_forloeb_ended_with_them(app, world):
+    forloeb = _propose(world)
+    services.answer(world["volunteer"], forloeb, True, NOW)
+    services.end(world["coordinator"], forloeb, EndReason.PERSON_STOPPED, NOW, end_person=True)
+    later = NOW + timedelta(days=400)
+    assert retention(app, later, dry_run=True)["persons_anonymised"] == 1
+    assert world["person"].anonymised_at is None  # a dry run changes nothing
+    retention(app, later)
+    db.session.refresh(world["person"])
+    assert world["person"].anonymised_at is not None and world["person"].address == ""
+    assert db.session.get(Forloeb, forloeb.id).state == ForloebState.ENDED  # the figures stay
+    with pytest.raises(NotFound):
+        services.visible_forloeb(world["volunteer"], forloeb.id)

@@ -214,3 +214,14 @@ def _person_follows(forloeb: Forloeb, today: date, *, end_person: bool) -> None:
         set_state(person, PersonState.PAIRED, today)
     elif person.state == PersonState.PAIRED:
         set_state(person, PersonState.WAITING, today)
+
+
+def end_for_person(person_id: int, now: datetime, reason: EndReason) -> int:
+    """End every forløb of the person that is not over (their registration ends, or they are
+    erased): the visits ahead go. The person's state is the caller's. Returns how many."""
+    current = db.session.scalars(
+        select(Forloeb).where(Forloeb.person_id == person_id, Forloeb.state != _E)
+    ).all()
+    for forloeb in current:
+        move(forloeb, _E, now, reason=reason, end_person=True)
+    return len(current)

@@ -360,6 +360,10 @@ def end_person(viewer: User, person: Person, now: datetime) -> None:
     Retention anonymises them later. Commits."""
     if not is_staff_of(viewer, person.organisation_id):
         raise NotFound
+    from volunteer.pairs import states  # pairs builds on persons
+    from volunteer.pairs.models import EndReason
+
+    states.end_for_person(person.id, now, EndReason.PERSON_STOPPED)
     set_state(person, PersonState.ENDED, local_today(now))
     audit.record("person.ended", "person", person.id, actor_id=viewer.id)
     db.session.commit()

@@ -343,6 +343,10 @@ def forget_helped_person(
     brought them loses the referrer's and the person's details, and mail to the referrer goes.
     Every text elsewhere still holding one of these is scrubbed.
     """
+    from volunteer.pairs import states
+    from volunteer.pairs.models import EndReason
+
+    states.end_for_person(person.id, now, EndReason.PERSON_STOPPED)  # no more visits
     referrals = db.session.scalars(select(Referral).where(Referral.person_id == person.id)).all()
     traces = [
         t
