@@ -318,6 +318,14 @@ def test_the_volunteers_pages_show_the_address_only_while_active(app, client, wo
     visits = client.get("/min-side/besoeg").get_data(as_text=True)
     assert f"/opgaver/{forloeb.need_id}" not in visits  # a private need has no public page
     assert client.get(f"/opgaver/{forloeb.need_id}").status_code == 404
+    boss = app.test_client()
+    log_in(boss, world["coordinator"])
+    # Its need is changed only through the forløb: no edit page, not in the needs list.
+    assert boss.get(f"/opgaver/{forloeb.need_id}/rediger").status_code == 404
+    assert boss.get(f"/opgaver/{forloeb.need_id}").status_code == 404
+    assert f"/opgaver/{forloeb.need_id}" not in boss.get("/koordinator/opgaver").get_data(
+        as_text=True
+    )
     # The GDPR export has the volunteer's own forløb, not the person's contact details.
     export = client.get("/min-side/mine-data.json").get_data(as_text=True)
     assert ADDRESS not in export and PHONE not in export
