@@ -436,3 +436,19 @@ def test_retention_anonymises_a_person_whose_forloeb_ended_with_them(app, world)
     assert db.session.get(Forloeb, forloeb.id).state == ForloebState.ENDED  # the figures stay
     with pytest.raises(NotFound):
         services.visible_forloeb(world["volunteer"], forloeb.id)
+
+
+def test_a_volunteer_who_leaves_ends_their_forloeb_and_the_person_waits(app, world):
+    forloeb = _propose(world)
+    services.answer(world["volunteer"], forloeb, True, NOW)
+    gdpr.forget_person(world["volunteer"], NOW + timedelta(days=1), reason="deleted")
+    db.session.commit()
+    assert forloeb.state == ForloebState.ENDED and forloeb.end_reason == "volunteer_stopped"
+    assert world["person"].state == PersonState.WAITING
+    assert _visits(forloeb) == []
+
+
+def test_the_persons_export_lists_their_forloeb(app, world):
+    forloeb = _propose(world)
+    data = persons.export_person(world["coordinator"], world["person"])
+    assert [row["id"] for row in data["forloeb"]] == [forloeb.id]
