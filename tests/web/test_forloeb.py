@@ -452,3 +452,14 @@ def test_the_persons_export_lists_their_forloeb(app, world):
     forloeb = _propose(world)
     data = persons.export_person(world["coordinator"], world["person"])
     assert [row["id"] for row in data["forloeb"]] == [forloeb.id]
+
+
+def test_the_volunteers_data_page_shows_their_forloeb_in_danish(app, client, world):
+    now = utcnow()
+    pattern = services.Pattern(2, time(14), time(16), local_today(now) + timedelta(days=7))
+    forloeb = _propose(world, now=now, pattern=pattern)
+    services.answer(world["volunteer"], forloeb, True, now)
+    log_in(client, world["volunteer"])
+    page = client.get("/min-side/mine-data/vis").get_data(as_text=True)
+    assert "Hver onsdag fra 14.00 til 16.00" in page and "Aktiv" in page
+    assert ADDRESS not in page and world["person"].name not in page
