@@ -463,3 +463,17 @@ def test_the_volunteers_data_page_shows_their_forloeb_in_danish(app, client, wor
     page = client.get("/min-side/mine-data/vis").get_data(as_text=True)
     assert "Hver onsdag fra 14.00 til 16.00" in page and "Aktiv" in page
     assert ADDRESS not in page and world["person"].name not in page
+
+
+def test_kan_ikke_komme_on_a_forloeb_visit_tells_the_coordinator_with_the_forloebs_page(app, world):
+    from volunteer.volunteers import services as volunteering
+
+    forloeb = _propose(world)
+    services.answer(world["volunteer"], forloeb, True, NOW)
+    visit = sorted(_visits(forloeb), key=lambda v: v.occurrence.starts_at)[0]
+    volunteering.cancel_visit(world["volunteer"], visit.id, "Syg", NOW)
+    mail = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedup_key.like(f"visit-cancelled:{visit.id}:%"))
+    )
+    assert f"/koordinator/forloeb/{forloeb.id}" in mail.body_text
+    assert f"/opgaver/{forloeb.need_id}" not in mail.body_text

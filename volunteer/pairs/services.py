@@ -95,6 +95,11 @@ def has_active_forloeb(user: User, person: Person) -> bool:
     return found is not None
 
 
+def forloeb_of_need(need_id: int) -> int | None:
+    """The id of the forløb whose private need this is."""
+    return db.session.scalar(select(Forloeb.id).where(Forloeb.need_id == need_id))
+
+
 # Proposing and answering.
 
 

@@ -32,6 +32,7 @@ from volunteer.pairs.forms import (
 from volunteer.pairs.models import EndReason
 from volunteer.persons import services as persons
 from volunteer.persons.services import can_see_contact
+from volunteer.urls import external_url
 
 bp = Blueprint("pairs", __name__)
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -65,6 +66,18 @@ def end_reason_label(reason: str | None) -> str:
 @bp.app_template_global()
 def checkin_answer_label(answer: str | None) -> str:
     return str(ANSWERS.get(answer, answer or ""))  # type: ignore[call-overload]
+
+
+@bp.app_template_global()
+def need_admin_url(need: Any, external: bool = False) -> str:
+    """Where a coordinator manages a need: a forløb's private need on its forløb's page, any
+    other on the need's list of volunteers."""
+    build = external_url if external else url_for
+    if need.private:
+        forloeb_id = services.forloeb_of_need(need.id)
+        if forloeb_id is not None:
+            return build("pairs.detail", forloeb_id=forloeb_id)
+    return build("needs.people", need_id=need.id)
 
 
 def _error(error: services.ForloebError) -> None:
