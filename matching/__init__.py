@@ -5,7 +5,7 @@ Pure Python on numpy/scipy; imports nothing from the web app.
 
 from .candidates import explain_infeasible
 from .geo import haversine_km
-from .repair import fill_vacancy
+from .repair import fill_vacancy, rank_volunteers
 from .solver import solve
 from .types import Match, MatchConfig, MatchResult, Need, Volunteer, Weekly
 
@@ -19,5 +19,6 @@ __all__ = [
     "explain_infeasible",
     "fill_vacancy",
     "haversine_km",
+    "rank_volunteers",
     "solve",
 ]

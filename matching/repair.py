@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .candidates import containing_window, week_span
+from .candidates import containing_window, explain_infeasible, week_span
 from .explain import make_match
-from .geo import DISTANCE_SLACK_KM, haversine_np
+from .geo import DISTANCE_SLACK_KM, haversine_km, haversine_np
 from .types import DEFAULT_CONFIG, Match, MatchConfig, Need, Volunteer
 
 
@@ -68,3 +68,27 @@ def fill_vacancy(
         return None
     i = best[2]
     return make_match(volunteers[i], need, float(km[i]), best[3], False)
+
+
+def rank_volunteers(
+    volunteers: Sequence[Volunteer],
+    need: Need,
+    *,
+    limit: int = 5,
+    config: MatchConfig = DEFAULT_CONFIG,
+) -> list[Match]:
+    """The best ``limit`` volunteers for one need on their own (a person waiting for a
+    long-term volunteer), each with the reasons: only feasible pairs (free at the time, within
+    reach, certificates, a shared language when the need names languages), the least cost
+    first (km minus the interest bonus; ties by volunteer id). Capacity and the volunteers'
+    other commitments are the caller's to check: the engine does not know them here."""
+    ranked: list[tuple[float, str, Match]] = []
+    for v in volunteers:
+        if explain_infeasible(v, need):
+            continue
+        km = haversine_km(v.lat, v.lon, need.lat, need.lon)
+        interest = need.activity in v.interests
+        cost = km - config.interest_bonus_km * interest
+        ranked.append((cost, v.id, make_match(v, need, km, interest, False)))
+    ranked.sort(key=lambda row: row[:2])
+    return [match for _, _, match in ranked[:limit]]

@@ -83,11 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.main.views import bp as main_bp
     from volunteer.needs.views import bp as needs_bp
     from volunteer.notifications.views import bp as notifications_bp
+    from volunteer.pairs.views import bp as pairs_bp
     from volunteer.persons.views import bp as persons_bp
     from volunteer.reports.views import bp as reports_bp
     from volunteer.volunteers.views import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(pairs_bp)
     app.register_blueprint(auth_bp, url_prefix="/konto")
     app.register_blueprint(volunteers_bp, url_prefix="/min-side")
     app.register_blueprint(needs_bp, url_prefix="/opgaver")

@@ -304,6 +304,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     for need in db.session.scalars(select(Need).where(Need.contact_id.is_(None))):
         need.contact = contacts.get(need.organisation)  # the history's past needs too
     _persons(today, kommune, aeldresagen, areas, activities, staff)
+    _forloeb(today, kommune, aeldresagen, areas, activities, staff, people)
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
@@ -432,6 +433,130 @@ def _persons(
             created_at=local_to_utc(today - timedelta(days=2), time(19, 30)),
         )
     )
+
+
+# People paired with a volunteer (forløb): name, postcode, street, activity, days since the
+# start, days it lasted (None: still going), why it ended, the volunteer's index in the seed
+# (0 is Karen), weekday. Enough for the dashboard's waiting and pair figures not to be zeros.
+PAIRS = [
+    ("Inga Holm", "7130", "Havnegade 4", "besoegsven", 420, None, None, 0, 4),
+    ("Poul Riis", "7130", "Stationsvej 2", "spisevenner", 200, None, None, 11, 1),
+    ("Else Dahl", "8722", "Vestergade 11", "besoegsven", 150, None, None, 12, 2),
+    ("Anna Friis", "7171", "Skolevej 8", "besoegsven", 380, None, None, 13, 3),
+    ("Jens Lund", "7160", "Bakkevej 6", "besoegsven", 500, 90, "not_a_match", 14, 0),
+    ("Birthe Skov", "8783", "Ny Munkegade 1", "spisevenner", 450, 400, "moved", 15, 2),
+    ("Knud Bech", "8723", "Kærvej 3", "spisevenner", 300, 60, "person_stopped", 16, 1),
+]
+
+
+def _forloeb(
+    today: date,
+    kommune: Organisation,
+    aeldresagen: Organisation,
+    areas: dict[str, LocalArea],
+    activities: dict[str, ActivityType],
+    staff: list[User],
+    people: list[User],
+) -> None:
+    """The forløb of the demo, always the same: four going on (Karen visits Inga Holm), three
+    ended (one within a month or two, one after more than a year). Written as history, as the
+    rest of the seed; the ones going on have their private weekly need and visits ahead."""
+    from volunteer.pairs.models import Forloeb, ForloebState
+
+    coordinators = {o.id: u for u in staff if u.role == Role.COORDINATOR for o in u.organisations}
+    if not people:
+        return
+    for name, code, street, activity, days, lasted, reason, who, weekday in PAIRS:
+        place = geo.lookup(code)
+        assert place is not None, code
+        org = aeldresagen if activity == "besoegsven" else kommune
+        coordinator = coordinators.get(org.id)
+        started = today - timedelta(days=days)
+        ended = started + timedelta(days=lasted) if lasted is not None else None
+        volunteer = people[who % len(people)]  # a small seed (tests) has fewer
+        state = (
+            "paired" if ended is None else ("ended" if reason == "person_stopped" else "waiting")
+        )
+        person = Person(
+            organisation=org,
+            name=name,
+            address=street,
+            postcode=code,
+            town=place.town,
+            lat=place.lat,
+            lon=place.lon,
+            local_area=areas.get(code),
+            activity_types=[activities[activity]],
+            interests="Kaffe, avisen og en gåtur",
+            consent_given_by=name,
+            consent_given_on=started - timedelta(days=30),
+            consent_method="oral_to_staff",
+            consent_recorded_by=coordinator,
+            created_by_id=coordinator.id if coordinator else None,
+            waiting_since=started - timedelta(days=30) if ended is None else ended,
+            state=state,
+            ended_on=ended if state == "ended" else None,
+            windows=[PersonWindow(weekday=weekday, start_time=time(10), end_time=time(12))],
+        )
+        db.session.add(person)
+        need = Need(
+            organisation=org,
+            activity_type=activities[activity],
+            local_area=areas.get(code),
+            contact=coordinator,
+            title=f"{activities[activity].name_da} i {place.town}",
+            postcode=code,
+            town=place.town,
+            lat=place.lat,
+            lon=place.lon,
+            schedule=Schedule.WEEKLY,
+            weekday=weekday,
+            start_time=time(10),
+            end_time=time(12),
+            first_date=started,
+            skip_holidays=False,
+            slots=1,
+            languages=[],
+            status=NeedStatus.FILLED if ended is None else NeedStatus.CLOSED,
+            private=True,
+            opened_at=local_to_utc(started, time(9)),
+        )
+        db.session.add(need)
+        db.session.flush()
+        db.session.add(
+            Assignment(
+                need=need,
+                volunteer=volunteer,
+                state=AssignmentState.ACCEPTED if ended is None else AssignmentState.ENDED,
+                source=AssignmentSource.MANUAL,
+                created_at=local_to_utc(started - timedelta(days=7), time(9)),
+                responded_at=local_to_utc(started - timedelta(days=5), time(9)),
+                ended_at=local_to_utc(ended, time(9)) if ended else None,
+            )
+        )
+        db.session.add(
+            Forloeb(
+                person=person,
+                volunteer=volunteer,
+                organisation=org,
+                activity_type=activities[activity],
+                need=need,
+                start_date=started,
+                weekday=weekday,
+                start_time=time(10),
+                end_time=time(12),
+                state=ForloebState.ACTIVE if ended is None else ForloebState.ENDED,
+                explanation=[["manual", {}]],
+                proposed_at=local_to_utc(started - timedelta(days=7), time(9)),
+                activated_on=started - timedelta(days=5),
+                ended_on=ended,
+                end_reason=reason,
+                created_by_id=coordinator.id if coordinator else None,
+            )
+        )
+        db.session.flush()
+        if ended is None:
+            sync_occurrences(need, today)
 
 
 def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:

@@ -19,6 +19,14 @@ from volunteer.notifications.models import (
     OutboxState,
     SchedulerHeartbeat,
 )
+from volunteer.pairs.models import (
+    CheckinAnswer,
+    EndReason,
+    Forloeb,
+    ForloebCheckin,
+    ForloebState,
+    Respondent,
+)
 from volunteer.persons.models import (
     ConsentMethod,
     Person,
@@ -47,6 +55,12 @@ __all__ = [
     "AvailabilityWindow",
     "AwayPeriod",
     "Centre",
+    "CheckinAnswer",
+    "EndReason",
+    "Forloeb",
+    "ForloebCheckin",
+    "ForloebState",
+    "Respondent",
     "ConsentMethod",
     "JobRun",
     "JobRunStatus",

@@ -419,6 +419,41 @@ FORMS: dict[str, Form] = {
         lambda w: f"/koordinator/henvisninger/{w['referral']}/afvis",
         lambda w: {"reason": "Ingen frivillige i området lige nu"},
     ),
+    "forloeb_candidates": Form(
+        "coordinator",
+        "get",
+        lambda w: f"/koordinator/borgere/{w['person']}/kandidater",
+        lambda w: {
+            "weekday": "2",
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "start_date": future(7),
+        },
+    ),
+    "forloeb_propose": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/borgere/{w['person']}/foreslaa",
+        lambda w: {
+            "volunteer_id": str(w["volunteer_id"]),
+            "weekday": "2",
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "start_date": future(7),
+        },
+    ),
+    "forloeb_state": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/koordinator/forloeb/{w['forloeb']}/status",
+        lambda w: {"action": "end", "reason": "moved", "end_person": "y"},
+    ),
+    "forloeb_answer": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/min-side/forloeb/{w['forloeb']}/svar",
+        lambda w: {"answer": "no"},
+    ),
     "person_list": Form(
         "coordinator",
         "get",
@@ -523,6 +558,8 @@ NO_FIELDS = {
     "needs.interest",
     "needs.sign_up",
     "notifications.retry",
+    "pairs.checkin",
+    "pairs.task_done",
     "volunteers.remove_away",
     "volunteers.renew_calendar",
     "volunteers.withdraw",
@@ -638,6 +675,7 @@ PATH_ROUTES = [
     "/konto/bekraeft/{}",
     "/min-side/afbud/{}",
     "/konto/aktiver/{}",
+    "/hvordan-gaar-det/{}",
 ]
 
 

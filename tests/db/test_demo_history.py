@@ -77,6 +77,11 @@ def test_the_report_and_committee_pages_show_the_history(app, client):
     assert figures, "no key figures on the report page"
     assert all(value not in ("0", "0,0%", "–") for value in figures.values()), figures
     assert page.count('class="chart-bar"') >= 12
+    # The forløb figures (#13): persons waiting, how long they wait, pairs and how long they last.
+    pairs = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
+    for name in ("persons_waiting", "median_waiting_days", "active_pairs", "median_pair_days"):
+        assert pairs[name] not in ("0", "–"), pairs
+    assert pairs["ended_within_a_year"] != "–", pairs
     status = client.get("/rapporter/status").get_data(as_text=True)
     said = re.search(r"(\d+) besøg gennemført, ([\d,.]+) timer givet af (\d+) frivillige", status)
     assert said and all(n not in ("0", "0,0") for n in said.groups()), said

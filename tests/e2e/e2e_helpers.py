@@ -50,6 +50,8 @@ PAGES = {
         "/min-side/slet-konto",
         "/min-side/mine-data/vis",
         "/konto/",
+        # Karen's forløb with Inga Holm (the demo's first forløb).
+        "/min-side/forloeb/1",
     ],
     "koordinator@example.org": [
         "/koordinator/",
@@ -70,6 +72,10 @@ PAGES = {
         "/koordinator/borgere/1/data",
         "/koordinator/henvisninger",
         "/koordinator/henvisninger/1",
+        # Candidates for Edith Gram, the forløb list and the demo's municipal forløb (Poul Riis).
+        "/koordinator/borgere/1/kandidater",
+        "/koordinator/forloeb",
+        "/koordinator/forloeb/2",
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",

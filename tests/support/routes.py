@@ -8,7 +8,7 @@ so nobody adds a page without deciding who may use it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -21,6 +21,9 @@ from volunteer.models import (
     AssignmentState,
     AwayPeriod,
     Centre,
+    Forloeb,
+    ForloebCheckin,
+    ForloebState,
     MatchRun,
     OutboxMessage,
     Role,
@@ -100,6 +103,27 @@ def world(app):
     person = factories.person(org, activity)
     referral = factories.referral(org)
     kept = factories.managed(org, users["coordinator"], name="Else Uden Mail")
+    pair = Forloeb(
+        person=person,
+        volunteer=volunteer,
+        organisation=org,
+        activity_type=activity,
+        start_date=utcnow().date(),
+        weekday=2,
+        start_time=time(14),
+        end_time=time(16),
+        state=ForloebState.ACTIVE,
+        activated_on=utcnow().date(),
+    )
+    checkin = ForloebCheckin(
+        forloeb=pair,
+        due_on=utcnow().date(),
+        respondent="volunteer",
+        answer="talk",
+        answered_at=utcnow(),
+    )
+    db.session.add_all([pair, checkin])
+    db.session.commit()
     return {
         "users": users,
         "need": need.id,
@@ -115,6 +139,8 @@ def world(app):
         "person": person.id,
         "referral": referral.id,
         "managed_id": kept.id,
+        "forloeb": pair.id,
+        "checkin": checkin.id,
     }
 
 
@@ -349,6 +375,37 @@ def routes(w):
             f"/koordinator/henvisninger/{w['referral']}",
             OWN_ORGANISATION,
         ),
+        "pairs.index": ("get", "/koordinator/forloeb", COORDINATION),
+        "pairs.candidates": (
+            "get",
+            f"/koordinator/borgere/{w['person']}/kandidater",
+            OWN_ORGANISATION,
+        ),
+        # An empty form: back to the candidates with a message, nothing proposed.
+        "pairs.propose": (
+            "post",
+            f"/koordinator/borgere/{w['person']}/foreslaa",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
+        "pairs.detail": ("get", f"/koordinator/forloeb/{w['forloeb']}", OWN_ORGANISATION),
+        "pairs.change_state": (
+            "post",
+            f"/koordinator/forloeb/{w['forloeb']}/status",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
+        "pairs.task_done": (
+            "post",
+            f"/koordinator/forloeb/opgaver/{w['checkin']}/klaret",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 302),
+        ),
+        # A volunteer sees only their own forløb; the person's other volunteers nothing.
+        "pairs.volunteer_detail": ("get", f"/min-side/forloeb/{w['forloeb']}", OWN_VOLUNTEER),
+        "pairs.answer": (
+            "post",
+            f"/min-side/forloeb/{w['forloeb']}/svar",
+            (LOGIN, 302, 404) + (403,) * 5,
+        ),
+        "pairs.checkin": ("get", "/hvordan-gaar-det/ugyldig", ACTION),
         # An empty reason: the page comes back with the error, nothing is declined.
         "persons.decline_referral": (
             "post",

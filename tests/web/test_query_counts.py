@@ -32,7 +32,7 @@ PINNED = {
     ("filtered list", "volunteer"): 5,
     ("near-postcode list", "volunteer"): 5,
     ("need page", "volunteer"): 14,
-    ("Min side", "volunteer"): 8,
+    ("Min side", "volunteer"): 9,  # + the volunteer's forløb (#13)
     ("needs list", "coordinator"): 5,
     ("filtered list", "coordinator"): 5,
     ("near-postcode list", "coordinator"): 5,

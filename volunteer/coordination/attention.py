@@ -1,8 +1,9 @@
 """What needs a coordinator's attention now: the start page (/koordinator/).
 
-Five kinds, each only for the viewer's own organisations (admins: all of them):
+Six kinds, each only for the viewer's own organisations (admins: all of them):
 
 - new referrals (henvisninger) waiting for a coordinator, the oldest first;
+- forløb check-in answers other than "good" that nobody has handled, the oldest first;
 - needs without helpers: open needs with a free place (``bookings.free_sql``) and a date ahead
   (``bookings.bookable_sql``), the soonest first;
 - invitations about to expire: invited volunteers whose answer is due within 48 hours;
@@ -31,6 +32,7 @@ from volunteer.coordination.models import Assignment, AssignmentState
 from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
+from volunteer.pairs import checkins
 from volunteer.persons.models import Referral, ReferralState
 from volunteer.volunteers.staff import visible_user_ids
 
@@ -68,11 +70,14 @@ class Attention:
     # Volunteers the viewer may open (``coordination.volunteer_detail``); others get no link.
     visible_volunteers: frozenset[int] = field(default_factory=frozenset)
     new_referrals: Section[Referral] = field(default_factory=lambda: Section([], 0))
+    # Check-in answers other than good (``volunteer.pairs.checkins``).
+    forloeb_tasks: Section[Any] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
         return (
             self.new_referrals.total
+            + self.forloeb_tasks.total
             + self.open_needs.total
             + self.expiring.total
             + self.unconfirmed.total
@@ -209,4 +214,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         cancelled_today=cancelled,
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
         new_referrals=new_referrals(viewer),
+        forloeb_tasks=Section(*checkins.tasks(viewer, LIMIT)),
     )

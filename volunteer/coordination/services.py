@@ -20,6 +20,7 @@ def organisation_ids(user: User) -> list[int] | None:
 def needs_for(user: User) -> list[Need]:
     query = (
         select(Need)
+        .where(Need.private.is_(False))  # a forløb's own need is on the forløb's page
         .options(joinedload(Need.activity_type), joinedload(Need.organisation))
         .order_by(Need.status, Need.first_date, Need.id)
     )

@@ -76,7 +76,7 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
     """
     if user.role != Role.VOLUNTEER or user.profile is None:
         return ("not_volunteer",)
-    if need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
+    if need.private or need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
         return ("not_open",)
     if not bookings.has_dates_ahead(need.id, now):
         return ("finished",)

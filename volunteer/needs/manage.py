@@ -66,9 +66,12 @@ def may_manage(user: User, need: Need) -> bool:
 
 def managed_need(user: User, need_id: int) -> Need | None:
     """The need if ``user`` may manage it; None otherwise (the view answers 404 either way, so
-    another organisation's need ids reveal nothing)."""
+    another organisation's need ids reveal nothing). A forløb's private need is managed only
+    through its forløb (``volunteer.pairs``), so it is None here too."""
     need = db.session.get(Need, need_id)
-    return need if need is not None and may_manage(user, need) else None
+    if need is None or need.private:
+        return None
+    return need if may_manage(user, need) else None
 
 
 def manageable_organisations(user: User) -> list[Organisation]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -116,6 +117,8 @@ class Need(Base):
     requires_child_certificate: Mapped[bool] = mapped_column(Boolean, default=False)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10), default=NeedStatus.DRAFT)
+    # A forløb's own weekly need (``volunteer.pairs``): never listed, matched or shown publicly.
+    private: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The next scheduled date, kept with the occurrences (sync_occurrences) and refreshed by the

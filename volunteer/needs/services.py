@@ -429,7 +429,7 @@ def get_public_need(need_id: int) -> Need | None:
             joinedload(Need.centre),
         ],
     )
-    if need is None or need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
+    if need is None or need.private or need.status not in (NeedStatus.OPEN, NeedStatus.FILLED):
         return None
     return need
 

@@ -79,14 +79,17 @@ def is_staff_of(user: User, organisation_id: int | None) -> bool:
 
 def can_see_contact(user: User, person: Person) -> bool:
     """Whether ``user`` may see the person's exact address and phone (and email, and their
-    contact person's phone and email): coordinators of the person's organisation and
-    administrators. The one place that decides; every page and export asks it.
-
-    The forløb (pairs) will add: the volunteer of an *active* forløb with this person.
+    contact person's phone and email): coordinators of the person's organisation,
+    administrators, and the volunteer of an *active* forløb with the person (not a proposed,
+    paused or ended one). The one place that decides; every page and export asks it.
     """
     if person.anonymised_at is not None:
         return False
-    return is_staff_of(user, person.organisation_id)
+    if is_staff_of(user, person.organisation_id):
+        return True
+    from volunteer.pairs.services import has_active_forloeb  # pairs builds on persons
+
+    return has_active_forloeb(user, person)
 
 
 def _visible_to(viewer: User) -> Select[tuple[Person]]:
@@ -357,6 +360,10 @@ def end_person(viewer: User, person: Person, now: datetime) -> None:
     Retention anonymises them later. Commits."""
     if not is_staff_of(viewer, person.organisation_id):
         raise NotFound
+    from volunteer.pairs import states  # pairs builds on persons
+    from volunteer.pairs.models import EndReason
+
+    states.end_for_person(person.id, now, EndReason.PERSON_STOPPED)
     set_state(person, PersonState.ENDED, local_today(now))
     audit.record("person.ended", "person", person.id, actor_id=viewer.id)
     db.session.commit()

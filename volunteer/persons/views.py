@@ -32,6 +32,7 @@ from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.needs import manage
+from volunteer.pairs import services as pairs
 from volunteer.persons import data_page, letters, referrals, services
 from volunteer.persons.forms import (
     CPR_MESSAGE,
@@ -281,6 +282,7 @@ def detail(person_id: int) -> str:
     return render_template(
         "persons/detail.html",
         person=person,
+        forloeb=pairs.for_person(person),
         contact_visible=services.can_see_contact(current_user, person),
         waiting_days=services.waiting_days(person, local_today(utcnow())),
         letter_form=letter_form,

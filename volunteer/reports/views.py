@@ -9,6 +9,7 @@ from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.clock import local_today
 from volunteer.db import utcnow
+from volunteer.pairs import services as pairs
 from volunteer.reports import charts, exports, services
 from volunteer.reports.forms import ReportFilterForm, StatusForm
 from volunteer.reports.periods import previous_quarter
@@ -108,7 +109,11 @@ def index() -> str:
     form = _filter_form()
     report = _report(form)
     return render_template(
-        "reports/index.html", form=form, report=report, charts=_rendered(_charts(report, "r"))
+        "reports/index.html",
+        form=form,
+        report=report,
+        charts=_rendered(_charts(report, "r")),
+        pairs=pairs.figures(report.scope.organisation_ids, local_today(utcnow())),
     )
 
 

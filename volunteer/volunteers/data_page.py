@@ -80,6 +80,8 @@ SHOWN = {
     "visits",
     "outbox_messages",
     "audit_events",
+    "forloeb",
+    "forloeb_checkins",
 }
 
 
@@ -127,6 +129,7 @@ def sections(data: dict[str, list[dict[str, Any]]], locale: str) -> list[Section
         _free_times(data),
         _activities(data),
         _visits(data),
+        *([_forloeb(data)] if data.get("forloeb") else []),  # only volunteers with a forløb
         _messages(data),
         _history(data),
         *_others(data),
@@ -293,6 +296,36 @@ def _history(data: dict[str, list[dict[str, Any]]]) -> Section:
         for row in sorted(data.get("audit_events", []), key=lambda r: r["id"])
     ]
     return Section("historik", _("What happened to your account"), items, _("Nothing yet."))
+
+
+def _forloeb(data: dict[str, list[dict[str, Any]]]) -> Section:
+    """The volunteer's forløb: when, since when, how it stands, and their check-in answers."""
+    from volunteer.pairs.forms import ANSWERS, END_REASONS, STATES
+
+    answers: dict[Any, list[str]] = {}
+    for row in data.get("forloeb_checkins", []):
+        if row.get("answer"):
+            label = str(ANSWERS.get(row["answer"], row["answer"]))
+            answers.setdefault(row["forloeb_id"], []).append(f"{_when(row['due_on'])}: {label}")
+    items = [
+        Item(
+            _(
+                "Every %(weekday)s from %(start)s to %(end)s",
+                weekday=weekday_name(row["weekday"]),
+                start=_when(row["start_time"]),
+                end=_when(row["end_time"]),
+            ),
+            [
+                (_("Status"), str(STATES.get(row["state"], row["state"]))),
+                (_("First visit"), _when(row["start_date"])),
+                (_("Ended on"), _when(row.get("ended_on")) or "–"),
+                (_("Why does it end?"), str(END_REASONS.get(row.get("end_reason"), "–"))),
+                (_("How is it going?"), "; ".join(answers.get(row["id"], [])) or "–"),
+            ],
+        )
+        for row in data.get("forloeb", [])
+    ]
+    return Section("forloeb", _("Forløb"), items, _("None."))
 
 
 def _others(data: dict[str, list[dict[str, Any]]]) -> list[Section]:

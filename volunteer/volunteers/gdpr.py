@@ -94,9 +94,59 @@ def export(user: User, *, actor: User) -> dict[str, list[dict[str, Any]]]:
         ]
         if found:
             data[table.name] = found
+    data.update(_own_forloeb(user))
     audit.record("gdpr.exported", "user", user.id, actor_id=actor.id)
     db.session.commit()
     return data
+
+
+# What a volunteer's export holds of their forløb: what they need to know about their own
+# part, never the person's name, address or phone (those rows are the person's data).
+FORLOEB_COLUMNS = (
+    "id",
+    "activity_type_id",
+    "start_date",
+    "weekday",
+    "start_time",
+    "end_time",
+    "state",
+    "activated_on",
+    "paused_on",
+    "ended_on",
+    "end_reason",
+)
+
+
+def _own_forloeb(user: User) -> dict[str, list[dict[str, Any]]]:
+    from volunteer.pairs.models import Forloeb, ForloebCheckin, Respondent
+
+    table = Forloeb.__table__
+    rows = _rows(
+        select(*(table.c[name] for name in FORLOEB_COLUMNS))
+        .where(table.c.volunteer_id == user.id)
+        .order_by(table.c.id),
+        user.locale,
+        set(),
+    )
+    checkins = _rows(
+        select(
+            ForloebCheckin.forloeb_id,
+            ForloebCheckin.due_on,
+            ForloebCheckin.answer,
+            ForloebCheckin.answered_at,
+        )
+        .join(Forloeb, Forloeb.id == ForloebCheckin.forloeb_id)
+        .where(
+            Forloeb.volunteer_id == user.id,
+            ForloebCheckin.respondent == Respondent.VOLUNTEER,
+        )
+        .order_by(ForloebCheckin.id),
+        user.locale,
+        set(),
+    )
+    return {
+        name: found for name, found in (("forloeb", rows), ("forloeb_checkins", checkins)) if found
+    }
 
 
 def delete_account(user: User, password: str, now: datetime) -> None:
@@ -123,6 +173,7 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     """
     traces = [t for t in (user.name, user.email, user.phone) if t and len(t) >= MIN_SCRUB_LENGTH]
     old_email = user.email
+    _end_forloeb(user, now)
 
     assignments = db.session.scalars(
         select(Assignment).where(
@@ -171,6 +222,20 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     )
 
 
+def _end_forloeb(user: User, now: datetime) -> None:
+    """A volunteer who leaves ends their forløb (through the forløb's ``move``): the visits
+    ahead go and the person waits for someone new."""
+    from volunteer.pairs import states
+    from volunteer.pairs.models import EndReason, Forloeb
+
+    for forloeb in db.session.scalars(
+        select(Forloeb).where(
+            Forloeb.volunteer_id == user.id, Forloeb.state != states.ForloebState.ENDED
+        )
+    ).all():
+        states.move(forloeb, states.ForloebState.ENDED, now, reason=EndReason.VOLUNTEER_STOPPED)
+
+
 # The people we help.
 
 # A person's fields that say exactly where they live and how to reach them (and their contact's).
@@ -193,6 +258,7 @@ def export_helped_person(
     them. Without ``contact_visible`` (``persons.services.can_see_contact``) the exact address,
     phone and email columns are left out. Does not audit or commit (the caller does)."""
     from volunteer.audit import AuditEvent
+    from volunteer.pairs.models import Forloeb
     from volunteer.persons.models import PersonWindow
 
     person_hidden = set() if contact_visible else PERSON_CONTACT_COLUMNS
@@ -217,6 +283,11 @@ def export_helped_person(
             select(Referral.__table__).where(Referral.person_id == person.id).order_by(Referral.id),
             "da",
             referral_hidden,
+        ),
+        "forloeb": _rows(
+            select(Forloeb.__table__).where(Forloeb.person_id == person.id).order_by(Forloeb.id),
+            "da",
+            set(),
         ),
         "audit_events": _rows(
             select(AuditEvent.__table__)
@@ -272,6 +343,10 @@ def forget_helped_person(
     brought them loses the referrer's and the person's details, and mail to the referrer goes.
     Every text elsewhere still holding one of these is scrubbed.
     """
+    from volunteer.pairs import states
+    from volunteer.pairs.models import EndReason
+
+    states.end_for_person(person.id, now, EndReason.PERSON_STOPPED)  # no more visits
     referrals = db.session.scalars(select(Referral).where(Referral.person_id == person.id)).all()
     traces = [
         t

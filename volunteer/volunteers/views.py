@@ -18,6 +18,7 @@ from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.i18n import long_date, short_date
 from volunteer.needs.eligibility import suggestions
+from volunteer.pairs import services as pairs
 from volunteer.reports import history
 from volunteer.volunteers import calendar, data_page, gdpr, services
 from volunteer.volunteers import cannot_come as cannot_come_links
@@ -43,6 +44,7 @@ def home() -> str:
     return render_template(
         "volunteers/home.html",
         overview=services.overview(current_user, now),
+        forloeb=pairs.for_volunteer(current_user) if current_user.role == Role.VOLUNTEER else [],
         suggestions=suggestions(current_user, now),
     )
 
