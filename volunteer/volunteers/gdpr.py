@@ -155,6 +155,10 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     user.active = False
     user.deleted_at = now
     user.session_token = new_session_token()
+    # The identities at OpenID providers and the second factor go with the person.
+    user.oidc_links.clear()
+    user.recovery_codes.clear()
+    user.totp_secret = user.totp_confirmed_at = user.totp_last_step = None
     db.session.flush()
     _scrub(traces)
     user.organisations.clear()
