@@ -36,7 +36,7 @@ def _enrol(client, person: User) -> list[str]:  # type: ignore[no-untyped-def]
     assert "<svg" in page and "totp-secret" in page
     response = client.post("/konto/to-faktor", data={"code": _code(person)})
     page = response.get_data(as_text=True)
-    assert "To-faktor-log ind er slået til" in page
+    assert "Totrinslogin er slået til" in page
     return re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", page)
 
 
@@ -175,7 +175,7 @@ def test_an_administrator_resets_a_lost_second_factor(client, auth):
     auth(staff, staff_client)
     _enrol(staff_client, staff)
     auth(admin)
-    assert "Nulstil to-faktor-log ind" in client.get(f"/admin/personale/{staff.id}").get_data(
+    assert "Nulstil totrinslogin" in client.get(f"/admin/personale/{staff.id}").get_data(
         as_text=True
     )
     client.post(f"/admin/personale/{staff.id}/to-faktor")

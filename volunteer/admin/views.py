@@ -382,26 +382,36 @@ def login_settings() -> str | Response:
     form = _policy_form()
     sso_roles = oidc.staff_provider_roles()
     if form.validate_on_submit():
-        refused = []
-        for role in two_factor.STAFF_ROLES:
-            try:
+        wanted = {
+            role: (
+                bool(getattr(form, f"{role}_two_factor").data),
+                bool(getattr(form, f"{role}_password").data),
+            )
+            for role in two_factor.STAFF_ROLES
+        }
+        # All or nothing: a role whose password cannot go off yet saves no role.
+        locked = [
+            role
+            for role, (_2fa, password) in wanted.items()
+            if not password and role not in sso_roles
+        ]
+        for role in locked:
+            getattr(form, f"{role}_password").errors.append(
+                _(
+                    "The password can only be switched off when a single sign-on provider "
+                    "logs this role in."
+                )
+            )
+        if not locked:
+            for role, (require, password) in wanted.items():
                 two_factor.set_policy(
                     current_user,
                     role,
-                    require_two_factor=bool(getattr(form, f"{role}_two_factor").data),
-                    password_login=bool(getattr(form, f"{role}_password").data),
+                    require_two_factor=require,
+                    password_login=password,
                     sso_roles=sso_roles,
                     now=utcnow(),
                 )
-            except two_factor.NotAllowed:
-                refused.append(role)
-                getattr(form, f"{role}_password").errors.append(
-                    _(
-                        "The password can only be switched off when a single sign-on provider "
-                        "logs this role in."
-                    )
-                )
-        if not refused:
             flash(_("The login settings are saved."), "success")
             return redirect(url_for("admin.login_settings"))
     return render_template(

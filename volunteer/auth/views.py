@@ -194,6 +194,8 @@ def _finish_second_step(user: services.User, data: dict) -> str:
 
 
 def _login_again() -> Response:
+    if current_user.is_authenticated:
+        return redirect(start_page(current_user))
     flash(_("Your login has expired. Log in again."), "warning")
     return redirect(url_for("auth.login"))
 
