@@ -136,6 +136,8 @@ def _matching_step(user: User, code: str, now: datetime) -> int | None:
     """The time step (now, or one either side) whose code is ``code`` and that is newer than the
     last one used (a code works once)."""
     assert user.totp_secret is not None
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
     totp = pyotp.TOTP(user.totp_secret)
     current = _step(now)
     for step in (current - 1, current, current + 1):
@@ -188,7 +190,7 @@ def verify(user: User, code: str, now: datetime) -> bool:
     if not user.two_factor_enabled:
         return False
     code = _normalise(code)
-    if code.isdigit() and len(code) == 6:
+    if code.isascii() and code.isdigit() and len(code) == 6:
         step = _matching_step(user, code, now)
         if step is None:
             return False
