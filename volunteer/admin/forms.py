@@ -195,9 +195,10 @@ class InviteForm(StaffForm):
 class LoginPolicyForm(SamskabForm):
     """How each staff role logs in (``volunteer.auth.two_factor.set_policy``)."""
 
-    coordinator_two_factor = BooleanField(_l("Require two-factor for coordinators"))
-    coordinator_password = BooleanField(_l("Coordinators may log in with a password"))
-    centre_two_factor = BooleanField(_l("Require two-factor for centre staff"))
-    centre_password = BooleanField(_l("Centre staff may log in with a password"))
-    admin_two_factor = BooleanField(_l("Require two-factor for administrators"))
-    admin_password = BooleanField(_l("Administrators may log in with a password"))
+    # Short labels: each pair sits under its role's heading (the fieldset's legend).
+    coordinator_two_factor = BooleanField(_l("Require two-factor"))
+    coordinator_password = BooleanField(_l("May log in with a password"))
+    centre_two_factor = BooleanField(_l("Require two-factor"))
+    centre_password = BooleanField(_l("May log in with a password"))
+    admin_two_factor = BooleanField(_l("Require two-factor"))
+    admin_password = BooleanField(_l("May log in with a password"))
