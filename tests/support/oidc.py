@@ -63,6 +63,7 @@ class OwnProvider:
         self.claims: dict[str, Any] = {}
         self.answer = "ok"
         self.codes: dict[str, dict[str, Any]] = {}
+        self.discovery_fetches = 0
         self.url = ""
         self.app = self._build()
 
@@ -80,6 +81,7 @@ class OwnProvider:
         @app.get("/<tenant>/.well-known/openid-configuration")
         def discovery(tenant: str):  # type: ignore[no-untyped-def]
             base = own.issuer(tenant)
+            own.discovery_fetches += 1
             return jsonify(
                 issuer=base,
                 authorization_endpoint=f"{base}/authorize",

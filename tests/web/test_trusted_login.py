@@ -26,6 +26,7 @@ from support.oidc import (
     set_mock_user,
 )
 from volunteer.audit import AuditEvent
+from volunteer.auth import oidc
 from volunteer.auth.models import OidcLink, Role, User
 from volunteer.extensions import db
 
@@ -184,6 +185,29 @@ def test_the_own_provider_logs_in_when_nothing_is_spoiled(client, own):
     assert client.get("/koordinator/").status_code == 200
 
 
+def test_the_discovery_document_is_fetched_once_and_kept(client, own):
+    person = coordinator(organisation())
+    _linked("egen", "own-subject", person)
+    before = own.discovery_fetches
+    assert _own_login(client).status_code == 302
+    client.post("/konto/log-ud")
+    assert _own_login(client).status_code == 302
+    assert own.discovery_fetches - before == 1
+
+
+def test_only_the_latest_login_attempt_of_a_browser_counts(client, own):
+    person = coordinator(organisation())
+    _linked("egen", "own-subject", person)
+    first = client.get("/konto/oidc/egen").headers["Location"]
+    second = client.get("/konto/oidc/egen").headers["Location"]
+    with client.session_transaction() as cookie:
+        assert len([key for key in cookie if key.startswith("_state_")]) == 1
+    stale = urlsplit(requests.get(first, allow_redirects=False, timeout=5).headers["Location"])
+    assert client.get(f"{stale.path}?{stale.query}").status_code == 400
+    fresh = urlsplit(requests.get(second, allow_redirects=False, timeout=5).headers["Location"])
+    assert client.get(f"{fresh.path}?{fresh.query}").status_code == 302
+
+
 def test_a_wrong_state_is_refused(client, own):
     person = coordinator(organisation())
     _linked("egen", "own-subject", person)
@@ -250,6 +274,7 @@ def test_mitid_keeps_the_subject_and_never_the_cpr_number(client, own, caplog):
     assert client.get(f"{back.path}?{back.query}").status_code == 302
     link = db.session.scalar(select(OidcLink))
     assert (link.provider, link.subject, link.adult) == ("mitid", "9b2f6c1e-mitid-uuid", True)
+    assert oidc.age_assured(volunteer) is True
     client.post("/konto/log-ud")
     assert _own_login(client, "mitid").status_code == 302
     assert client.get("/min-side/").status_code == 200

@@ -18,6 +18,7 @@ from support.factories import PASSWORD, coordinator, organisation, user
 from support.oidc import provider_settings
 from volunteer.audit import AuditEvent
 from volunteer.auth.models import LoginPolicy, RecoveryCode, Role, User
+from volunteer.auth.services import make_reset_token
 from volunteer.extensions import db
 
 
@@ -202,3 +203,18 @@ def test_the_code_step_is_rate_limited(limited_app):
         client.post("/konto/to-faktor/kode", data={"code": "000000"}).status_code for _ in range(4)
     ]
     assert statuses[-1] == 429
+
+
+def test_a_password_reset_link_does_not_skip_the_second_factor(client, auth):
+    person = user(role=Role.CENTRE)
+    auth(person)
+    _enrol(client, person)
+    client.post("/konto/log-ud")
+    db.session.refresh(person)
+    new = "en helt ny kode til centret"
+    response = client.post(
+        f"/konto/nulstil/{make_reset_token(person)}",
+        data={"password": new, "password_confirm": new},
+    )
+    assert response.headers["Location"].endswith("/konto/to-faktor/kode")
+    assert client.get("/center/").status_code == 302

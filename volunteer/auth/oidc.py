@@ -396,6 +396,13 @@ def decide_link(actor: User, link: OidcLink, approve: bool, now: datetime) -> No
     db.session.commit()
 
 
+def age_assured(user: User) -> bool | None:
+    """What a MitID broker said about the person's age at the last login: True (adult), False,
+    or None (no broker said anything). For rules such as the lektiecafé's."""
+    answers = [link.adult for link in user.oidc_links if link.approved and link.adult is not None]
+    return any(answers) if answers else None
+
+
 def unlink(user: User, link_id: int) -> bool:
     """Remove one of the user's own links. Commits."""
     link = next((lk for lk in user.oidc_links if lk.id == link_id), None)

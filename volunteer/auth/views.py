@@ -305,6 +305,10 @@ def _provider(name: str) -> oidc.Provider:
 
 
 def _redirect_to_provider(provider: oidc.Provider, intent: dict) -> Response | tuple[str, int]:
+    # One login under way per browser: an earlier attempt's state (Authlib's "_state_…" keys)
+    # goes, so a session cookie cannot grow with every click on the button.
+    for key in [key for key in session if key.startswith("_state_")]:
+        session.pop(key)
     session["oidc_intent"] = intent
     try:
         return oidc.authorize_redirect(
@@ -494,8 +498,13 @@ def reset_password(token: str) -> str | Response:
         except services.InvalidResetToken:
             flash(_("The link has expired or has been used. Ask for a new one."), "warning")
             return redirect(url_for("auth.forgot_password"))
-        _start_session(user)
         flash(_("Your password has been changed."), "success")
+        # The link proves the mailbox, not the second factor: the same rules as a login.
+        if not second_factor.password_login_allowed(user, oidc.staff_provider_roles()):
+            return redirect(url_for("auth.login"))
+        if second_factor.second_step_needed(user):
+            return _begin_second_step(user, remember=False)
+        _start_session(user)
         return redirect(start_page(user))
     return render_template("auth/reset_password.html", form=form)
 
