@@ -208,6 +208,7 @@ OIDC_FIELDS = (
     "ROLE_CLAIM",
     "ROLE_MAP",
     "ADULT_CLAIM",
+    "TRUST_EMAIL",
 )
 
 
@@ -219,7 +220,7 @@ def oidc_from_environment(environ: os._Environ[str] | dict[str, str] | None = No
     """The providers named by ``SAMSKAB_OIDC_PROVIDERS=entra,mitid``, each from its
     ``SAMSKAB_OIDC_<NAME>_ISSUER``, ``_CLIENT_ID``, ``_CLIENT_SECRET``, ``_SCOPES``, ``_KIND``
     (staff or mitid), ``_LABEL``, ``_ROLES``, ``_ROLE_CLAIM``, ``_ROLE_MAP`` and
-    ``_ADULT_CLAIM``. ``finalise`` checks them."""
+    ``_ADULT_CLAIM`` and ``_TRUST_EMAIL``. ``finalise`` checks them."""
     environ = os.environ if environ is None else environ
     providers: dict[str, dict[str, Any]] = {}
     for name in _split(environ.get("SAMSKAB_OIDC_PROVIDERS", "")):
@@ -231,6 +232,8 @@ def oidc_from_environment(environ: os._Environ[str] | dict[str, str] | None = No
                 continue
             if field == "ROLES":
                 settings["roles"] = tuple(_split(value))
+            elif field == "TRUST_EMAIL":
+                settings["trust_email"] = value.strip().lower() in {"1", "true", "yes", "on"}
             elif field == "ROLE_MAP":  # "Samskab.Koordinator=coordinator,Samskab.Center=centre"
                 pairs = [item.partition("=") for item in _split(value)]
                 settings["role_map"] = {k.strip(): v.strip() for k, _, v in pairs}
@@ -269,6 +272,7 @@ def check_oidc_providers(providers: dict[str, dict[str, Any]], production: bool)
         settings.setdefault("role_map", {})
         settings.setdefault("role_claim", "")
         settings.setdefault("adult_claim", "")
+        settings["trust_email"] = bool(settings.get("trust_email")) and kind == "staff"
         settings.setdefault("label", "MitID" if kind == "mitid" else name)
         unknown = [
             r for r in (*settings["roles"], *settings["role_map"].values()) if r not in ROLES

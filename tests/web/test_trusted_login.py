@@ -57,6 +57,7 @@ def app(mock_url: str, own: OwnProvider, tmp_path: Path) -> Iterator[Flask]:
             role_map={"Samskab.Koordinator": "coordinator", "Samskab.Admin": "admin"},
         ),
         "mitid": provider_settings(own.issuer("mitid"), kind="mitid", adult_claim="birthdate"),
+        "tenant": provider_settings(own.issuer("tenant"), trust_email=True),
     }
     yield from make_app("sqlite", tmp_path, OIDC_PROVIDERS=providers)
 
@@ -143,6 +144,16 @@ def test_an_unverified_address_links_nothing(client, mock_url):
     response = follow_to_provider(client, "/konto/oidc/entra", sub="unverified")
     assert response.status_code == 400
     assert "Vi fandt ingen Samskab-konto" in response.get_data(as_text=True)
+
+
+def test_a_provider_trusted_with_addresses_asks_for_the_password_too(client, own):
+    person = coordinator(organisation())
+    own.reset(sub="entra-oid", email=person.email.upper())  # no email_verified, as Entra ID
+    response = _own_login(client, "tenant")
+    assert response.headers["Location"].endswith("/konto/oidc/forbind")
+    assert db.session.scalar(select(OidcLink)) is None
+    own.reset(sub="entra-oid", email=person.email)
+    assert _own_login(client, "egen").status_code == 400  # not trusted: no account found
 
 
 def test_a_staff_provider_cannot_log_a_volunteer_in(client, mock_url):

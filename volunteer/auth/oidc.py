@@ -56,6 +56,10 @@ class Provider:
     role_claim: str
     role_map: dict[str, str]
     adult_claim: str
+    # The municipality's own provider vouches for its staff's addresses (Entra ID sends no
+    # ``email_verified``); the address is still only a hint: linking needs the password or an
+    # administrator.
+    trust_email: bool = False
 
     @property
     def is_mitid(self) -> bool:
@@ -98,6 +102,7 @@ def init_app(app: Flask) -> None:
             role_claim=settings["role_claim"],
             role_map=dict(settings["role_map"]),
             adult_claim=settings["adult_claim"],
+            trust_email=settings["trust_email"],
         )
         oauth.register(
             name=name,
@@ -185,7 +190,8 @@ def finish(provider: Provider, now: datetime) -> Identity:
 
 
 def _identity(provider: Provider, claims: dict[str, Any], now: datetime) -> Identity:
-    email = claims.get("email") if claims.get("email_verified") is True else None
+    verified = claims.get("email_verified") is True or provider.trust_email
+    email = claims.get("email") if verified else None
     asserted: tuple[str, ...] = ()
     if provider.role_claim and provider.role_map:
         values = claims.get(provider.role_claim) or []
