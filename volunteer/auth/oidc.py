@@ -407,14 +407,3 @@ def age_assured(user: User) -> bool | None:
     or None (no broker said anything). For rules such as the lektiecafé's."""
     answers = [link.adult for link in user.oidc_links if link.approved and link.adult is not None]
     return any(answers) if answers else None
-
-
-def unlink(user: User, link_id: int) -> bool:
-    """Remove one of the user's own links. Commits."""
-    link = next((lk for lk in user.oidc_links if lk.id == link_id), None)
-    if link is None:
-        return False
-    user.oidc_links.remove(link)
-    audit.record("account.oidc_unlinked", "user", user.id, actor_id=user.id, provider=link.provider)
-    db.session.commit()
-    return True
