@@ -292,7 +292,12 @@ REFUSALS = {
 }
 
 
-def _refused(reason: str) -> tuple[str, int]:
+def _refused(reason: str, provider: oidc.Provider | None = None) -> tuple[str, int]:
+    # For the operator: which provider and why, never a claim (a CPR number must not reach
+    # the log).
+    current_app.logger.warning(
+        "Login through %s refused: %s", provider.name if provider else "-", reason
+    )
     message = REFUSALS.get(reason, REFUSALS["token"])
     return render_template("auth/oidc_refused.html", message=message), 400
 
@@ -315,7 +320,7 @@ def _redirect_to_provider(provider: oidc.Provider, intent: dict) -> Response | t
             provider, external_url("auth.oidc_callback", name=provider.name)
         )
     except oidc.LoginRefused as refused:
-        return _refused(refused.reason)
+        return _refused(refused.reason, provider)
 
 
 @bp.get("/oidc/<name>")
@@ -361,7 +366,7 @@ def oidc_callback(name: str) -> str | Response | tuple[str, int]:
             return redirect(url_for("auth.account"))
         result = oidc.login(provider, identity, now)
     except oidc.LoginRefused as refused:
-        return _refused(refused.reason)
+        return _refused(refused.reason, provider)
     if isinstance(result, int):
         session["oidc_pending"] = {
             "p": provider.name,
@@ -416,7 +421,7 @@ def oidc_link() -> str | Response | tuple[str, int]:
             form.password.errors.append(_("That is not the account's password."))
         except oidc.LoginRefused as refused:
             session.pop("oidc_pending", None)
-            return _refused(refused.reason)
+            return _refused(refused.reason, provider)
         else:
             target = data.get("n") if is_safe_redirect(data.get("n")) else start_page(user)
             _start_session(user)
@@ -445,7 +450,7 @@ def oidc_request_link() -> Response | tuple[str, int]:
     try:
         oidc.request_link(provider, identity, user_id)
     except oidc.LoginRefused as refused:
-        return _refused(refused.reason)
+        return _refused(refused.reason, provider)
     flash(
         _(
             "We have asked an administrator to approve the login. You can use it when it has "
