@@ -24,7 +24,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 CLIENT_ID = "samskab-test"
-CLIENT_SECRET = "test-client-secret"
+CLIENT_SECRET = secrets.token_urlsafe(16)  # per run: no literal secret in the repository
 
 
 @contextmanager

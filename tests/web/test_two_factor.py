@@ -17,9 +17,11 @@ from support import make_app
 from support.factories import PASSWORD, coordinator, organisation, user
 from support.oidc import provider_settings
 from volunteer.audit import AuditEvent
-from volunteer.auth.models import LoginPolicy, RecoveryCode, Role, User
+from volunteer.auth.models import LoginPolicy, OidcLink, RecoveryCode, Role, User
 from volunteer.auth.services import make_reset_token
+from volunteer.db import utcnow
 from volunteer.extensions import db
+from volunteer.volunteers.gdpr import export, forget_person
 
 
 def _password(client, person: User):  # type: ignore[no-untyped-def]
@@ -218,3 +220,22 @@ def test_a_password_reset_link_does_not_skip_the_second_factor(client, auth):
     )
     assert response.headers["Location"].endswith("/konto/to-faktor/kode")
     assert client.get("/center/").status_code == 302
+
+
+def test_the_personal_data_export_and_erasure_leave_no_second_factor(client, auth):
+    person = user()
+    auth(person)
+    _enrol(client, person)
+    db.session.refresh(person)
+    secret = person.totp_secret
+    data = export(person, actor=person)
+    assert secret not in repr(data) and "code_hash" not in repr(data)
+    assert len(data["recovery_codes"]) == 10
+    db.session.add(OidcLink(provider="mitid", subject="uuid-1", user=person))
+    db.session.commit()
+    forget_person(person, utcnow(), reason="deleted")
+    db.session.commit()
+    db.session.expire_all()
+    gone = db.session.get(User, person.id)
+    assert gone.totp_secret is None and not gone.recovery_codes
+    assert db.session.scalar(select(OidcLink)) is None

@@ -34,7 +34,13 @@ DELETED_NAME = "Slettet bruger"  # stored, not shown through gettext: it is data
 DELETED_PERSON_NAME = "Slettet borger"
 SCRUBBED = "[slettet]"
 # Secrets are not personal data worth handing out, and a leaked export must not unlock anything.
-SECRET_COLUMNS = {"password_hash", "session_token", "calendar_token"}
+SECRET_COLUMNS = {
+    "password_hash",
+    "session_token",
+    "calendar_token",
+    "totp_secret",  # the second factor: a leaked export must not carry it
+    "code_hash",  # the recovery codes (hashed, but still not handed out)
+}
 # Too short to scrub safely: replacing them would damage unrelated text.
 MIN_SCRUB_LENGTH = 4
 
