@@ -46,7 +46,9 @@ def _enrol(client, person: User) -> list[str]:  # type: ignore[no-untyped-def]
 def test_enrolment_shows_a_local_qr_code_and_ten_hashed_recovery_codes(client, auth):
     person = user(role=Role.CENTRE)
     auth(person)
-    page = client.get("/konto/to-faktor").get_data(as_text=True)
+    response = client.get("/konto/to-faktor")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    page = response.get_data(as_text=True)
     assert "QR-kode til din godkendelsesapp" in page and "http" not in page.split("<svg")[1][:200]
     wrong = client.post("/konto/to-faktor", data={"code": "000000"})
     assert "Koden passer ikke" in wrong.get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -246,15 +247,26 @@ def two_factor_setup() -> str | Response:
         codes = second_factor.confirm_enrolment(user, form.code.data, utcnow())
         if codes is not None:
             target = _finish_second_step(user, pending[1]) if pending else url_for("auth.account")
-            return render_template("auth/recovery_codes.html", codes=codes, target=target)
+            return _no_store(
+                render_template("auth/recovery_codes.html", codes=codes, target=target)
+            )
         form.code.errors.append(_("The code does not fit. Check the phone's clock and try again."))
     uri = second_factor.provisioning_uri(user)
-    return render_template(
-        "auth/two_factor_setup.html",
-        form=form,
-        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-        qr=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
+    return _no_store(
+        render_template(
+            "auth/two_factor_setup.html",
+            form=form,
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
+        )
     )
+
+
+def _no_store(page: str) -> Response:
+    """The shared secret and the recovery codes stay out of every cache and the history."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- Single sign-on (OpenID Connect) ---------------------------------------------------------
