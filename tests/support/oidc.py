@@ -55,7 +55,8 @@ def set_mock_user(url: str, sub: str, **claims: Any) -> None:
 class OwnProvider:
     """A minimal provider: discovery, keys, an authorization endpoint that logs in at once and a
     token endpoint that checks the code, the client and the PKCE verifier. Each tenant
-    (``/<tenant>``) is a separate issuer. ``answer`` spoils the next ID token:
+    (``/<tenant>``) is a separate issuer (``impostor``'s discovery document names another one).
+    ``answer`` spoils the next ID token:
     ``wrong_nonce``, ``expired``, ``tampered``, ``foreign_issuer``, ``wrong_audience``."""
 
     def __init__(self) -> None:
@@ -83,7 +84,8 @@ class OwnProvider:
             base = own.issuer(tenant)
             own.discovery_fetches += 1
             return jsonify(
-                issuer=base,
+                # The tenant "impostor" publishes a document naming another issuer.
+                issuer="https://login.example.invalid/other" if tenant == "impostor" else base,
                 authorization_endpoint=f"{base}/authorize",
                 token_endpoint=f"{base}/token",
                 jwks_uri=f"{base}/jwks",
