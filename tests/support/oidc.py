@@ -156,7 +156,7 @@ class OwnProvider:
             claims["iss"] = "https://login.example.invalid/other-tenant"
         elif self.answer == "wrong_audience":
             claims["aud"] = "someone-else"
-        token = jwt.encode({"alg": "RS256", "kid": "own-1"}, claims, self.key)
+        token = jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
         if self.answer == "tampered":  # change the payload, keep the signature
             header, payload, signature = token.split(".")
             data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))

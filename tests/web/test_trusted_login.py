@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import Flask
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from support import make_app
@@ -204,6 +205,19 @@ def test_the_discovery_document_is_fetched_once_and_kept(client, own):
     client.post("/konto/log-ud")
     assert _own_login(client).status_code == 302
     assert own.discovery_fetches - before == 1
+
+
+def test_a_new_signing_key_at_the_provider_is_fetched_again(client, own):
+    person = coordinator(organisation())
+    _linked("egen", "own-subject", person)
+    assert _own_login(client).status_code == 302  # the keys are cached now
+    client.post("/konto/log-ud")
+    old = own.key
+    own.key = RSAKey.generate_key(2048, parameters={"kid": "own-2", "use": "sig"})
+    try:
+        assert _own_login(client).status_code == 302
+    finally:
+        own.key = old
 
 
 def test_only_the_latest_login_attempt_of_a_browser_counts(client, own):
