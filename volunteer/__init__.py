@@ -42,10 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
 
-    from volunteer.auth import loader
+    from volunteer.auth import loader, oidc
 
     login_manager.init_app(app)
     loader.init_login(login_manager)
+    oidc.init_app(app)
 
     from volunteer.urls import IdConverter
 

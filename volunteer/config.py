@@ -117,6 +117,11 @@ DEFAULTS: dict[str, Any] = {
     # A person we help whose registration ended this many months ago is anonymised; a declined
     # referral too.
     "RETENTION_ENDED_PERSON_MONTHS": 12,
+    # OpenID Connect providers by name (``oidc_from_environment``: SAMSKAB_OIDC_PROVIDERS and
+    # SAMSKAB_OIDC_<NAME>_*). Empty: password login only.
+    "OIDC_PROVIDERS": {},
+    # The second step after the password (a TOTP code or a recovery code), per client address.
+    "TWO_FACTOR_RATE_LIMIT": "10 per minute",
 }
 
 # Environment variable → config key. Values are strings; see ``_coerce`` for the typed ones.
@@ -184,7 +189,108 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
                 if key == "VISIT_REMINDER_HOURS":
                     what = "whole hours, comma-separated (e.g. 24,2)"
                 raise ConfigError(f"{var} must be {what}, not {environ[var]!r}.") from None
+    providers = oidc_from_environment(environ)
+    if providers:
+        settings["OIDC_PROVIDERS"] = providers
     return settings
+
+
+# --- OpenID Connect providers ---------------------------------------------------------------
+
+OIDC_KINDS = ("staff", "mitid")
+ROLES = ("volunteer", "coordinator", "centre", "admin")
+# Which roles a provider may log in (and, with a role mapping, grant) unless _ROLES says.
+OIDC_DEFAULT_ROLES = {"staff": ("coordinator", "centre", "admin"), "mitid": ("volunteer",)}
+OIDC_DEFAULT_SCOPES = {"staff": "openid email profile", "mitid": "openid"}
+OIDC_FIELDS = (
+    "ISSUER",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "SCOPES",
+    "KIND",
+    "LABEL",
+    "ROLES",
+    "ROLE_CLAIM",
+    "ROLE_MAP",
+    "ADULT_CLAIM",
+    "TRUST_EMAIL",
+)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def oidc_from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict:
+    """The providers named by ``SAMSKAB_OIDC_PROVIDERS=entra,mitid``, each from its
+    ``SAMSKAB_OIDC_<NAME>_ISSUER``, ``_CLIENT_ID``, ``_CLIENT_SECRET``, ``_SCOPES``, ``_KIND``
+    (staff or mitid), ``_LABEL``, ``_ROLES``, ``_ROLE_CLAIM``, ``_ROLE_MAP`` and
+    ``_ADULT_CLAIM`` and ``_TRUST_EMAIL``. ``finalise`` checks them."""
+    environ = os.environ if environ is None else environ
+    providers: dict[str, dict[str, Any]] = {}
+    for name in _split(environ.get("SAMSKAB_OIDC_PROVIDERS", "")):
+        prefix = f"SAMSKAB_OIDC_{name.upper().replace('-', '_')}_"
+        settings: dict[str, Any] = {}
+        for field in OIDC_FIELDS:
+            value = environ.get(prefix + field)
+            if value is None or not value.strip():
+                continue
+            if field == "ROLES":
+                settings["roles"] = tuple(_split(value))
+            elif field == "TRUST_EMAIL":
+                settings["trust_email"] = value.strip().lower() in {"1", "true", "yes", "on"}
+            elif field == "ROLE_MAP":  # "Samskab.Koordinator=coordinator,Samskab.Center=centre"
+                pairs = [item.partition("=") for item in _split(value)]
+                settings["role_map"] = {k.strip(): v.strip() for k, _, v in pairs}
+            else:
+                settings[field.lower()] = value.strip()
+        providers[name] = settings
+    return providers
+
+
+def check_oidc_providers(providers: dict[str, dict[str, Any]], production: bool) -> dict:
+    """Fill each provider's defaults and refuse an incomplete or unsafe one (ConfigError naming
+    the variable to set)."""
+    checked: dict[str, dict[str, Any]] = {}
+    for name, given in providers.items():
+        var = f"SAMSKAB_OIDC_{name.upper().replace('-', '_')}_"
+        if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
+            raise ConfigError(
+                f"SAMSKAB_OIDC_PROVIDERS names {name!r}: use letters, digits and dashes."
+            )
+        settings = dict(given)
+        kind = settings.setdefault("kind", "staff")
+        if kind not in OIDC_KINDS:
+            raise ConfigError(f"{var}KIND must be staff or mitid, not {kind!r}.")
+        for field in ("issuer", "client_id"):
+            if not settings.get(field):
+                raise ConfigError(f"{var}{field.upper()} is not set.")
+        issuer = str(settings["issuer"]).rstrip("/")
+        if production and not issuer.startswith("https://"):
+            raise ConfigError(f"{var}ISSUER must be an https:// address in production.")
+        settings["issuer"] = issuer
+        settings.setdefault("client_secret", "")
+        settings.setdefault("scopes", OIDC_DEFAULT_SCOPES[kind])
+        if "openid" not in str(settings["scopes"]).split():
+            raise ConfigError(f"{var}SCOPES must include openid.")
+        settings["roles"] = tuple(settings.get("roles") or OIDC_DEFAULT_ROLES[kind])
+        settings.setdefault("role_map", {})
+        settings.setdefault("role_claim", "")
+        settings.setdefault("adult_claim", "")
+        settings["trust_email"] = bool(settings.get("trust_email")) and kind == "staff"
+        settings.setdefault("label", "MitID" if kind == "mitid" else name)
+        unknown = [
+            r for r in (*settings["roles"], *settings["role_map"].values()) if r not in ROLES
+        ]
+        if unknown:
+            raise ConfigError(
+                f"{var}ROLES and {var}ROLE_MAP may name only {', '.join(ROLES)}, not "
+                f"{', '.join(map(repr, unknown))}."
+            )
+        if settings["role_map"] and not settings["role_claim"]:
+            raise ConfigError(f"{var}ROLE_MAP needs {var}ROLE_CLAIM (the claim to read).")
+        checked[name] = settings
+    return checked
 
 
 def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
@@ -212,6 +318,7 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     _check_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if not config.get("SITE_URL"):
         config["SITE_URL"] = PRODUCTION_SITE_URL if production else site_url_for(config)
+    config["OIDC_PROVIDERS"] = check_oidc_providers(config.get("OIDC_PROVIDERS") or {}, production)
     config.setdefault("SESSION_COOKIE_SECURE", production)
     config.setdefault("REMEMBER_COOKIE_SECURE", production)
     config["TESTING"] = config.get("TESTING", env == "testing")

@@ -1,7 +1,15 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
 from volunteer.audit import AuditEvent
-from volunteer.auth.models import Role, User, centre_staff, organisation_members
+from volunteer.auth.models import (
+    LoginPolicy,
+    OidcLink,
+    RecoveryCode,
+    Role,
+    User,
+    centre_staff,
+    organisation_members,
+)
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import (
@@ -65,15 +73,18 @@ __all__ = [
     "JobRun",
     "JobRunStatus",
     "LocalArea",
+    "LoginPolicy",
     "MatchRun",
     "Need",
     "NeedStatus",
     "Occurrence",
+    "OidcLink",
     "OccurrenceStatus",
     "Organisation",
     "OutboxMessage",
     "OutboxState",
     "Person",
+    "RecoveryCode",
     "PersonState",
     "PersonWindow",
     "Referral",

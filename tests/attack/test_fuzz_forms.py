@@ -171,6 +171,26 @@ FORMS: dict[str, Form] = {
         lambda w: "/konto/email",
         lambda w: {"new_email": "ny.adresse@example.org", "email_password": factories.PASSWORD},
     ),
+    "two_factor_setup": Form(
+        "centre", "post", lambda w: "/konto/to-faktor", lambda w: {"code": "000000"}
+    ),
+    "two_factor": Form(
+        "anonymous", "post", lambda w: "/konto/to-faktor/kode", lambda w: {"code": "123456"}
+    ),
+    "oidc_link": Form(
+        "anonymous", "post", lambda w: "/konto/oidc/forbind", lambda w: {"password": "x" * 12}
+    ),
+    "login_settings": Form(
+        "admin",
+        "post",
+        lambda w: "/admin/login",
+        lambda w: {
+            "coordinator_two_factor": "y",
+            "coordinator_password": "y",
+            "centre_password": "y",
+            "admin_password": "y",
+        },
+    ),
     "language": Form(
         "volunteer", "post", lambda w: "/sprog", lambda w: {"locale": "da", "next": "/om"}
     ),
@@ -550,7 +570,11 @@ NO_FIELDS = {
     "coordination.claim_letter_pdf",
     "auth.confirm_email",
     "auth.resend_confirmation",
+    "admin.decide_link",
+    "admin.reset_two_factor",
     "admin.resend_invitation",
+    "auth.oidc_connect",
+    "auth.oidc_request_link",
     "admin.set_staff_active",
     "auth.logout",
     "needs.answer_invitation",

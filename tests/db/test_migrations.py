@@ -407,3 +407,32 @@ def test_0012_lets_an_account_have_no_email_and_gives_one_back_going_down(empty_
     }
     columns = {c["name"]: c for c in inspect(db.engine).get_columns("users")}
     assert "managed_by_id" not in columns and columns["email"]["nullable"] is False
+
+
+def test_0013_adds_trusted_login_and_every_account_logs_in_as_before(empty_app):
+    """Additive: accounts keep their passwords and have no second factor, no identity and no
+    policy; down again, the tables and columns go and the accounts stay."""
+    upgrade(revision="0009")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at, password_hash) VALUES (1, 'c@example.org', 'C', 'coordinator',"
+                " 'da', true, 't1', :at, 'hash')"
+            ),
+            {"at": datetime(2026, 1, 5, 9, 0, tzinfo=UTC)},
+        )
+    upgrade(revision="0013")
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            text("SELECT password_hash, totp_secret, totp_confirmed_at FROM users")
+        ).one()
+        assert tuple(row) == ("hash", None, None)
+        for table in ("oidc_links", "recovery_codes", "login_policies"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+    downgrade(revision="0009")
+    tables = set(inspect(db.engine).get_table_names())
+    assert not tables & {"oidc_links", "recovery_codes", "login_policies"}
+    assert "totp_secret" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1

@@ -87,6 +87,8 @@ PAGES = {
         "/admin/personale/",
         "/admin/centre/",
         "/admin/aktiviteter/",
+        "/admin/login",
+        "/konto/to-faktor",
     ],
 }
 

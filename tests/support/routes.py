@@ -25,6 +25,7 @@ from volunteer.models import (
     ForloebCheckin,
     ForloebState,
     MatchRun,
+    OidcLink,
     OutboxMessage,
     Role,
 )
@@ -100,6 +101,9 @@ def world(app):
     db.session.add(message)
     activity.for_persons = True
     db.session.commit()
+    waiting = OidcLink(provider="entra", subject="matrix-subject", user=users["coordinator"])
+    db.session.add(waiting)
+    db.session.commit()
     person = factories.person(org, activity)
     referral = factories.referral(org)
     kept = factories.managed(org, users["coordinator"], name="Else Uden Mail")
@@ -141,6 +145,7 @@ def world(app):
         "managed_id": kept.id,
         "forloeb": pair.id,
         "checkin": checkin.id,
+        "oidc_link": waiting.id,
     }
 
 
@@ -169,6 +174,20 @@ def routes(w):
         "auth.claim_account": ("get", "/konto/aktiver/ugyldig", ACTION),
         "auth.claim_with_code": ("get", "/konto/aktiver", PUBLIC),
         "auth.resend_confirmation": ("post", "/konto/bekraeft-igen", (LOGIN,) + (302,) * 7),
+        # Two-factor: the code step only after a password (else the login page, or the start
+        # page when logged in); setting it up for any logged-in account.
+        "auth.two_factor": ("get", "/konto/to-faktor/kode", (LOGIN,) + (302,) * 7),
+        "auth.two_factor_setup": ("get", "/konto/to-faktor", SIGNED_IN),
+        # Single sign-on: the world has no provider configured, so every provider is unknown.
+        "auth.oidc_start": ("get", "/konto/oidc/entra", (404,) * 8),
+        "auth.oidc_callback": ("get", "/konto/oidc/entra/retur", (404,) * 8),
+        "auth.oidc_connect": ("post", "/konto/oidc/entra/forbind", (LOGIN,) + (404,) * 7),
+        "auth.oidc_link": ("get", "/konto/oidc/forbind", (LOGIN,) + (302,) * 7),
+        "auth.oidc_request_link": (
+            "post",
+            "/konto/oidc/forbind/godkendelse",
+            (LOGIN,) + (302,) * 7,
+        ),
         "needs.index": ("get", "/opgaver/", PUBLIC),
         "needs.detail": ("get", f"/opgaver/{w['need']}", PUBLIC),
         "needs.sign_up": (
@@ -331,6 +350,17 @@ def routes(w):
         "admin.resend_invitation": (
             "post",
             f"/admin/personale/{w['users']['other_centre'].id}/send-invitation",
+            (LOGIN,) + (403,) * 6 + (302,),
+        ),
+        "admin.login_settings": ("get", "/admin/login", ADMIN),
+        "admin.decide_link": (
+            "post",
+            f"/admin/login/forbindelser/{w['oidc_link']}/afvis",
+            (LOGIN,) + (403,) * 6 + (302,),
+        ),
+        "admin.reset_two_factor": (
+            "post",
+            f"/admin/personale/{w['users']['other_centre'].id}/to-faktor",
             (LOGIN,) + (403,) * 6 + (302,),
         ),
         "notifications.outbox": ("get", "/admin/udbakke/", COORDINATION),

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from volunteer.config import (
     DEFAULTS,
     PROJECT_ROOT,
     ConfigError,
+    check_oidc_providers,
     finalise,
     from_environment,
     normalise_database_url,
@@ -139,3 +141,57 @@ def test_make_run_passes_the_web_port_to_every_process():
 def test_a_bad_web_port_is_refused():
     with pytest.raises(ConfigError, match="SAMSKAB_WEB_PORT"):
         from_environment({"SAMSKAB_WEB_PORT": "51o1"})
+
+
+def test_openid_providers_are_read_from_the_environment():
+    env = {
+        "SAMSKAB_OIDC_PROVIDERS": "entra, mitid",
+        "SAMSKAB_OIDC_ENTRA_ISSUER": "https://login.microsoftonline.com/t/v2.0/",
+        "SAMSKAB_OIDC_ENTRA_CLIENT_ID": "app-id",
+        "SAMSKAB_OIDC_ENTRA_CLIENT_SECRET": "secret",
+        "SAMSKAB_OIDC_ENTRA_ROLES": "coordinator,centre",
+        "SAMSKAB_OIDC_ENTRA_ROLE_CLAIM": "roles",
+        "SAMSKAB_OIDC_ENTRA_ROLE_MAP": "Samskab.Koordinator=coordinator, Samskab.Center=centre",
+        "SAMSKAB_OIDC_MITID_KIND": "mitid",
+        "SAMSKAB_OIDC_MITID_ISSUER": "https://broker.example/",
+        "SAMSKAB_OIDC_MITID_CLIENT_ID": "samskab",
+    }
+    settings = from_environment(env)
+    checked = check_oidc_providers(settings["OIDC_PROVIDERS"], production=True)
+    assert checked["entra"]["issuer"] == "https://login.microsoftonline.com/t/v2.0"
+    assert checked["entra"]["roles"] == ("coordinator", "centre")
+    assert checked["entra"]["role_map"] == {
+        "Samskab.Koordinator": "coordinator",
+        "Samskab.Center": "centre",
+    }
+    assert checked["mitid"]["roles"] == ("volunteer",)
+    assert checked["mitid"]["scopes"] == "openid" and checked["mitid"]["label"] == "MitID"
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"client_id": "c"}, "SAMSKAB_OIDC_ENTRA_ISSUER"),
+        ({"issuer": "https://i"}, "SAMSKAB_OIDC_ENTRA_CLIENT_ID"),
+        ({"issuer": "http://i", "client_id": "c"}, "https:// address in production"),
+        ({"issuer": "https://i", "client_id": "c", "kind": "bank"}, "staff or mitid"),
+        ({"issuer": "https://i", "client_id": "c", "roles": ("boss",)}, "'boss'"),
+        ({"issuer": "https://i", "client_id": "c", "scopes": "email"}, "openid"),
+        ({"issuer": "https://i", "client_id": "c", "role_map": {"x": "admin"}}, "ROLE_CLAIM"),
+    ],
+)
+def test_an_incomplete_or_unsafe_provider_is_refused(settings, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        check_oidc_providers({"entra": settings}, production=True)
+
+
+def test_creating_the_app_contacts_no_provider():
+    # An unreachable issuer: the discovery document is fetched at the first login, not here.
+    app = create_app(
+        {
+            "SAMSKAB_ENV": "testing",
+            "SECRET_KEY": "x",
+            "OIDC_PROVIDERS": {"entra": {"issuer": "http://127.0.0.1:9", "client_id": "c"}},
+        }
+    )
+    assert "entra" in app.extensions["samskab_oidc"][0]

@@ -190,3 +190,15 @@ class StaffForm(SamskabForm):
 
 class InviteForm(StaffForm):
     email = _INVITE_EMAIL
+
+
+class LoginPolicyForm(SamskabForm):
+    """How each staff role logs in (``volunteer.auth.two_factor.set_policy``)."""
+
+    # Short labels: each pair sits under its role's heading (the fieldset's legend).
+    coordinator_two_factor = BooleanField(_l("Require two-factor"))
+    coordinator_password = BooleanField(_l("May log in with a password"))
+    centre_two_factor = BooleanField(_l("Require two-factor"))
+    centre_password = BooleanField(_l("May log in with a password"))
+    admin_two_factor = BooleanField(_l("Require two-factor"))
+    admin_password = BooleanField(_l("May log in with a password"))

@@ -19,13 +19,16 @@ from volunteer.admin.forms import (
     CentreForm,
     InviteForm,
     LocalAreaForm,
+    LoginPolicyForm,
     OrganisationForm,
     StaffForm,
 )
+from volunteer.auth import oidc, two_factor
 from volunteer.auth.decorators import role_required
-from volunteer.auth.models import Role
+from volunteer.auth.models import OidcLink, Role
 from volunteer.catalogue import services as catalogue
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
+from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.i18n import select_locale
 from volunteer.needs.place import centre_line
@@ -357,3 +360,88 @@ def resend_invitation(user_id: int) -> Response:
     else:
         flash(_("We have sent %(email)s a new invitation.", email=person.email), "success")
     return redirect(url_for("admin.staff"))
+
+
+# How staff log in: two-factor and password per role, and identities waiting for approval.
+
+
+def _policy_form() -> LoginPolicyForm:
+    form = LoginPolicyForm()
+    if not form.is_submitted():
+        for policy in two_factor.policies():
+            getattr(form, f"{policy.role}_two_factor").data = policy.require_two_factor
+            getattr(form, f"{policy.role}_password").data = policy.password_login
+    return form
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def login_settings() -> str | Response:
+    """Per staff role: require two-factor, allow the password (off only where a staff OpenID
+    provider logs the role in); and the first logins waiting for approval."""
+    form = _policy_form()
+    sso_roles = oidc.staff_provider_roles()
+    if form.validate_on_submit():
+        wanted = {
+            role: (
+                bool(getattr(form, f"{role}_two_factor").data),
+                bool(getattr(form, f"{role}_password").data),
+            )
+            for role in two_factor.STAFF_ROLES
+        }
+        # All or nothing: a role whose password cannot go off yet saves no role.
+        locked = [
+            role
+            for role, (_2fa, password) in wanted.items()
+            if not password and role not in sso_roles
+        ]
+        for role in locked:
+            getattr(form, f"{role}_password").errors.append(
+                _(
+                    "The password can only be switched off when a single sign-on provider "
+                    "logs this role in."
+                )
+            )
+        if not locked:
+            for role, (require, password) in wanted.items():
+                two_factor.set_policy(
+                    current_user,
+                    role,
+                    require_two_factor=require,
+                    password_login=password,
+                    sso_roles=sso_roles,
+                    now=utcnow(),
+                )
+            flash(_("The login settings are saved."), "success")
+            return redirect(url_for("admin.login_settings"))
+    return render_template(
+        "admin/login_settings.html",
+        form=form,
+        sso_roles=sso_roles,
+        pending=oidc.pending_links(),
+        decide_form=LoginPolicyForm(formdata=None),
+        providers=oidc.providers(),
+    )
+
+
+@bp.post("/login/forbindelser/<int:link_id>/<any(godkend, afvis):action>")
+@role_required(Role.ADMIN)
+def decide_link(link_id: int, action: str) -> Response:
+    link = _get(OidcLink, link_id)
+    if link.approved:
+        abort(404)
+    oidc.decide_link(current_user, link, action == "godkend", utcnow())
+    if action == "godkend":
+        flash(_("The login is approved for %(name)s.", name=link.user.name), "success")
+    else:
+        flash(_("The login is refused."), "info")
+    return redirect(url_for("admin.login_settings"))
+
+
+@bp.post("/personale/<int:user_id>/to-faktor")
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    person = _staff_member(user_id)
+    two_factor.reset(current_user, person)
+    flash(_("Two-factor login is reset for %(name)s.", name=person.name), "success")
+    return redirect(url_for("admin.edit_staff", user_id=person.id))

@@ -222,3 +222,24 @@ class ClaimCodeForm(SamskabForm):
     password = _new_password()
     password_confirm = _repeat("password", _l("Repeat the password"))
     consent = _consent()
+
+
+class PasswordProofForm(SamskabForm):
+    """A first login through an identity provider: the account's password proves it is the
+    same person before the identity is linked."""
+
+    password = PasswordField(
+        _l("Your Samskab password"),
+        validators=[DataRequired(_l("Write your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class TwoFactorForm(SamskabForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("The 6 digits from your authenticator app, or one of your recovery codes."),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Write the code.")), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
+    )

@@ -14,8 +14,10 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     ForeignKey,
+    Integer,
     String,
     Table,
+    UniqueConstraint,
     and_,
     or_,
 )
@@ -95,6 +97,11 @@ class User(UserMixin, Base):
     # The claim letter's code, as a keyed hash (never the code), and when it stops working.
     claim_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor (TOTP): the shared secret (set at enrolment, counts once confirmed with a code)
+    # and the last time step used, so the same code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=organisation_members, back_populates="members"
@@ -103,6 +110,10 @@ class User(UserMixin, Base):
     profile: Mapped[VolunteerProfile | None] = relationship(
         back_populates="user", foreign_keys="VolunteerProfile.user_id", cascade="all, delete-orphan"
     )
+    oidc_links: Mapped[list[OidcLink]] = relationship(
+        back_populates="user", foreign_keys="OidcLink.user_id", cascade="all, delete-orphan"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(cascade="all, delete-orphan")
 
     def get_id(self) -> str:
         return self.session_token
@@ -139,6 +150,10 @@ class User(UserMixin, Base):
     def _identity_confirmed_sql(cls) -> ColumnElement[bool]:
         return or_(cls.email_confirmed_at.is_not(None), cls.managed)
 
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
+
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
@@ -148,3 +163,60 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class OidcLink(Base):
+    """An identity at an OpenID provider (``provider`` is its name in ``SAMSKAB_OIDC_PROVIDERS``)
+    linked to an account. Only the provider's stable subject is kept: never a CPR number, never
+    the other claims. Until ``approved_at`` is set (the password was proved, or a coordinator or
+    administrator approved) the identity logs nobody in."""
+
+    __tablename__ = "oidc_links"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        UniqueConstraint("provider", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The broker's age assurance at the last login (MitID: "over 18"), for the lektiecafé rules;
+    # None when the provider said nothing.
+    adult: Mapped[bool | None] = mapped_column(Boolean)
+
+    user: Mapped[User] = relationship(back_populates="oidc_links", foreign_keys=[user_id])
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+
+class RecoveryCode(Base):
+    """One of an account's one-time two-factor recovery codes, stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginPolicy(Base):
+    """How a staff role logs in, set by an administrator (audited): whether a second factor is
+    required after the password, and whether the password may be used at all (off once the
+    municipality's single sign-on works). No row: the defaults (password, no second factor)."""
+
+    __tablename__ = "login_policies"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_login: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

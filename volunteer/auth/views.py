@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,7 +19,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from volunteer.auth import managed, services
+from volunteer.auth import managed, oidc, services
+from volunteer.auth import two_factor as second_factor
 from volunteer.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -23,15 +28,19 @@ from volunteer.auth.forms import (
     ClaimForm,
     ConfirmEmailForm,
     LoginForm,
+    PasswordProofForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
+    TwoFactorForm,
 )
+from volunteer.auth.loader import load_user
 from volunteer.auth.models import Role
 from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
 from volunteer.security import is_safe_redirect
+from volunteer.urls import external_url
 
 bp = Blueprint("auth", __name__)
 
@@ -54,6 +63,15 @@ def _account_limit() -> str:
 
 def _claim_limit() -> str:
     return current_app.config["CLAIM_RATE_LIMIT"]
+
+
+def _two_factor_limit() -> str:
+    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
+
+
+# How long a half-done login (password given, code not yet; identity proved, not yet linked)
+# waits in the session.
+PENDING_LOGIN_S = 10 * 60
 
 
 # Where each role starts after logging in, unless it came from a page that asked for a login.
@@ -131,12 +149,334 @@ def login() -> str | Response:
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
+        elif not second_factor.password_login_allowed(user, oidc.staff_provider_roles()):
+            form.password.errors.append(
+                _("Staff log in with the municipality's login. Use the button below.")
+            )
+        elif second_factor.second_step_needed(user):
+            return _begin_second_step(user, remember=form.remember.data)
         else:
             target = _next_url(user)
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."), "success")
             return redirect(target)
     return render_template("auth/login.html", form=form, next=request.args.get("next", ""))
+
+
+# --- The second step after the password (two-factor) -------------------------------------
+
+
+def _begin_second_step(user: services.User, remember: bool) -> Response:
+    """The password was right; the code comes next. The session holds the account's session
+    token (logging out everywhere ends the half-done login too), not a login."""
+    target = _next_url(user)
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session["second_step"] = {
+        "t": user.session_token,
+        "r": bool(remember),
+        "n": target,
+        "at": int(time.time()),
+    }
+    if user.two_factor_enabled:
+        return redirect(url_for("auth.two_factor"))
+    flash(_("Your role needs a second step at login. Set it up now: it takes two minutes."), "info")
+    return redirect(url_for("auth.two_factor_setup"))
+
+
+def _pending_second_step() -> tuple[services.User, dict] | None:
+    data = session.get("second_step")
+    if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_LOGIN_S:
+        return None
+    user = load_user(str(data.get("t", "")))
+    return (user, data) if user is not None else None
+
+
+def _finish_second_step(user: services.User, data: dict) -> str:
+    target = data.get("n") if is_safe_redirect(data.get("n")) else start_page(user)
+    _start_session(user, remember=bool(data.get("r")))
+    return target
+
+
+def _login_again() -> Response:
+    if current_user.is_authenticated:
+        return redirect(start_page(current_user))
+    flash(_("Your login has expired. Log in again."), "warning")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/to-faktor/kode", methods=["GET", "POST"])
+@limiter.limit(_two_factor_limit, methods=["POST"])
+def two_factor() -> str | Response:
+    """The second step of a password login: a code from the app, or a recovery code."""
+    pending = _pending_second_step()
+    if pending is None:
+        return _login_again()
+    user, data = pending
+    if not user.two_factor_enabled:
+        return redirect(url_for("auth.two_factor_setup"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        if second_factor.verify(user, form.code.data, utcnow()):
+            target = _finish_second_step(user, data)
+            flash(_("You are logged in."), "success")
+            return redirect(target)
+        form.code.errors.append(
+            _("The code does not fit. Write the newest code from the app (each works once).")
+        )
+    return render_template("auth/two_factor.html", form=form)
+
+
+@bp.route("/to-faktor", methods=["GET", "POST"])
+@limiter.limit(_two_factor_limit, methods=["POST"])
+def two_factor_setup() -> str | Response:
+    """Set up the second step: scan the QR code (or type the key), confirm with a first code,
+    write down the recovery codes. For a logged-in account, or a login whose role requires it."""
+    pending = None if current_user.is_authenticated else _pending_second_step()
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+    elif pending is not None:
+        user = pending[0]
+    else:
+        return _login_again()
+    if user.two_factor_enabled:
+        if pending is not None:
+            return redirect(url_for("auth.two_factor"))
+        return render_template(
+            "auth/two_factor_on.html", unused=second_factor.unused_recovery_codes(user)
+        )
+    secret = second_factor.begin_enrolment(user)
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        codes = second_factor.confirm_enrolment(user, form.code.data, utcnow())
+        if codes is not None:
+            target = _finish_second_step(user, pending[1]) if pending else url_for("auth.account")
+            return _no_store(
+                render_template("auth/recovery_codes.html", codes=codes, target=target)
+            )
+        form.code.errors.append(_("The code does not fit. Check the phone's clock and try again."))
+    uri = second_factor.provisioning_uri(user)
+    return _no_store(
+        render_template(
+            "auth/two_factor_setup.html",
+            form=form,
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
+        )
+    )
+
+
+def _no_store(page: str) -> Response:
+    """The shared secret and the recovery codes stay out of every cache and the history."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Single sign-on (OpenID Connect) ---------------------------------------------------------
+
+# Why a login through a provider was refused, as the person should read it.
+REFUSALS = {
+    "state": _l(
+        "The login could not be completed: the answer did not belong to this browser's login. "
+        "Start again from the login page."
+    ),
+    "expired": _l("The login has expired. Start again from the login page."),
+    "token": _l(
+        "The login could not be verified: the identity provider's answer was not valid. "
+        "Start again; if it keeps happening, contact Samskab."
+    ),
+    "issuer": _l(
+        "The login came from an identity provider Samskab does not know, so it was refused."
+    ),
+    "provider": _l("The login was cancelled or refused at the identity provider."),
+    "unreachable": _l("The identity provider cannot be reached just now. Try again later."),
+    "role": _l(
+        "This login may not be used for your kind of account. Use the login your "
+        "organisation has told you to use, or contact an administrator."
+    ),
+    "no_account": _l(
+        "We found no Samskab account for this login. Staff: ask an administrator to invite "
+        "you. Volunteers: sign up, then connect the login on your account page."
+    ),
+    "pending": _l(
+        "Your login is waiting for an administrator's approval. You can log in when it has "
+        "been approved."
+    ),
+    "inactive": _l("The account is deactivated. Contact an administrator."),
+    "taken": _l("This login is already connected to a Samskab account."),
+}
+
+
+def _refused(reason: str, provider: oidc.Provider | None = None) -> tuple[str, int]:
+    # For the operator: which provider and why, never a claim (a CPR number must not reach
+    # the log).
+    current_app.logger.warning(
+        "Login through %s refused: %s", provider.name if provider else "-", reason
+    )
+    message = REFUSALS.get(reason, REFUSALS["token"])
+    return render_template("auth/oidc_refused.html", message=message), 400
+
+
+def _provider(name: str) -> oidc.Provider:
+    provider = oidc.get_provider(name)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def _redirect_to_provider(provider: oidc.Provider, intent: dict) -> Response | tuple[str, int]:
+    # One login under way per browser: an earlier attempt's state (Authlib's "_state_…" keys)
+    # goes, so a session cookie cannot grow with every click on the button.
+    for key in [key for key in session if key.startswith("_state_")]:
+        session.pop(key)
+    session["oidc_intent"] = intent
+    try:
+        return oidc.authorize_redirect(
+            provider, external_url("auth.oidc_callback", name=provider.name)
+        )
+    except oidc.LoginRefused as refused:
+        return _refused(refused.reason, provider)
+
+
+@bp.get("/oidc/<name>")
+@limiter.limit(_login_limit)
+def oidc_start(name: str) -> Response | tuple[str, int]:
+    """Go to the provider's login (Entra ID, MitID …)."""
+    provider = _provider(name)
+    if current_user.is_authenticated:
+        return redirect(_next_url(current_user))
+    target = request.args.get("next")
+    return _redirect_to_provider(
+        provider, {"next": target if is_safe_redirect(target) else None, "link": False}
+    )
+
+
+@bp.post("/oidc/<name>/forbind")
+@login_required
+@limiter.limit(_account_limit)
+def oidc_connect(name: str) -> Response | tuple[str, int]:
+    """From the account page: log in at the provider once to connect that login."""
+    provider = _provider(name)
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    return _redirect_to_provider(provider, {"next": None, "link": True})
+
+
+@bp.get("/oidc/<name>/retur")
+@limiter.limit(_login_limit)
+def oidc_callback(name: str) -> str | Response | tuple[str, int]:
+    """The provider's answer: checked, then the linked account is logged in, or a first login
+    is asked to prove the account (``oidc_link``)."""
+    provider = _provider(name)
+    intent = session.pop("oidc_intent", None) or {}
+    now = utcnow()
+    try:
+        identity = oidc.finish(provider, now)
+        if intent.get("link"):
+            if not current_user.is_authenticated:
+                raise oidc.LoginRefused("state")
+            oidc.link_current_user(provider, identity, current_user, now)
+            flash(_("The login is connected. You can use it next time."), "success")
+            return redirect(url_for("auth.account"))
+        result = oidc.login(provider, identity, now)
+    except oidc.LoginRefused as refused:
+        return _refused(refused.reason, provider)
+    if isinstance(result, int):
+        session["oidc_pending"] = {
+            "p": provider.name,
+            "s": identity.subject,
+            "e": identity.email,
+            "r": list(identity.roles),
+            "a": identity.adult,
+            "u": result,
+            "n": intent.get("next"),
+            "at": int(time.time()),
+        }
+        return redirect(url_for("auth.oidc_link"))
+    target = intent.get("next") if is_safe_redirect(intent.get("next")) else start_page(result)
+    _start_session(result)
+    flash(_("You are logged in."), "success")
+    return redirect(target)
+
+
+def _pending_link() -> tuple[oidc.Provider, oidc.Identity, int, dict] | None:
+    data = session.get("oidc_pending")
+    if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_LOGIN_S:
+        return None
+    provider = oidc.get_provider(str(data.get("p")))
+    if provider is None:
+        return None
+    identity = oidc.Identity(
+        provider=provider.name,
+        subject=str(data["s"]),
+        email=data.get("e"),
+        roles=tuple(data.get("r") or ()),
+        adult=data.get("a"),
+    )
+    return provider, identity, int(data["u"]), data
+
+
+@bp.route("/oidc/forbind", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def oidc_link() -> str | Response | tuple[str, int]:
+    """A first login whose verified address is an account's: "Bekræft med din adgangskode",
+    or ask an administrator to approve. Nothing is linked silently."""
+    pending = _pending_link()
+    if pending is None:
+        return _login_again()
+    provider, identity, user_id, data = pending
+    form = PasswordProofForm()
+    if form.validate_on_submit():
+        try:
+            user = oidc.link_with_password(
+                provider, identity, user_id, form.password.data, utcnow()
+            )
+        except oidc.WrongPassword:
+            form.password.errors.append(_("That is not the account's password."))
+        except oidc.LoginRefused as refused:
+            session.pop("oidc_pending", None)
+            return _refused(refused.reason, provider)
+        else:
+            target = data.get("n") if is_safe_redirect(data.get("n")) else start_page(user)
+            _start_session(user)
+            flash(_("The login is connected to your account. You are logged in."), "success")
+            return redirect(target)
+    return render_template(
+        "auth/oidc_link.html",
+        form=form,
+        request_form=ConfirmEmailForm(),
+        provider=provider,
+        email=identity.email,
+    )
+
+
+@bp.post("/oidc/forbind/godkendelse")
+@limiter.limit(_login_limit)
+def oidc_request_link() -> Response | tuple[str, int]:
+    pending = _pending_link()
+    if pending is None:
+        return _login_again()
+    provider, identity, user_id, _data = pending
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.oidc_link"))
+    session.pop("oidc_pending", None)
+    try:
+        oidc.request_link(provider, identity, user_id)
+    except oidc.LoginRefused as refused:
+        return _refused(refused.reason, provider)
+    flash(
+        _(
+            "We have asked an administrator to approve the login. You can use it when it has "
+            "been approved; until then, log in with your password."
+        ),
+        "info",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/log-ud")
@@ -181,8 +521,13 @@ def reset_password(token: str) -> str | Response:
         except services.InvalidResetToken:
             flash(_("The link has expired or has been used. Ask for a new one."), "warning")
             return redirect(url_for("auth.forgot_password"))
-        _start_session(user)
         flash(_("Your password has been changed."), "success")
+        # The link proves the mailbox, not the second factor: the same rules as a login.
+        if not second_factor.password_login_allowed(user, oidc.staff_provider_roles()):
+            return redirect(url_for("auth.login"))
+        if second_factor.second_step_needed(user):
+            return _begin_second_step(user, remember=False)
+        _start_session(user)
         return redirect(start_page(user))
     return render_template("auth/reset_password.html", form=form)
 
@@ -196,10 +541,18 @@ def _password_form() -> ChangePasswordForm:
 def _account_page(
     password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
 ) -> str:
+    user = current_user._get_current_object()
+    linked = {link.provider: link for link in user.oidc_links}
     return render_template(
         "auth/account.html",
         password_form=password_form or _password_form(),
         email_form=email_form or ChangeEmailForm(),
+        connect_form=ConfirmEmailForm(),
+        linked=linked,
+        connectable=[
+            p for p in oidc.providers_for_login() if user.role in p.roles and p.name not in linked
+        ],
+        staff=user.role in second_factor.STAFF_ROLES,
     )
 
 

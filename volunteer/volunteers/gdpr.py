@@ -34,7 +34,14 @@ DELETED_NAME = "Slettet bruger"  # stored, not shown through gettext: it is data
 DELETED_PERSON_NAME = "Slettet borger"
 SCRUBBED = "[slettet]"
 # Secrets are not personal data worth handing out, and a leaked export must not unlock anything.
-SECRET_COLUMNS = {"password_hash", "session_token", "calendar_token"}
+SECRET_COLUMNS = {
+    "password_hash",
+    "session_token",
+    "calendar_token",
+    "totp_secret",  # the second factor: a leaked export must not carry it
+    "code_hash",  # the recovery codes (hashed, but still not handed out)
+    "claim_code_hash",  # a claim letter's one-time code (keyed hash)
+}
 # Too short to scrub safely: replacing them would damage unrelated text.
 MIN_SCRUB_LENGTH = 4
 
@@ -206,6 +213,10 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
     user.active = False
     user.deleted_at = now
     user.session_token = new_session_token()
+    # The identities at OpenID providers and the second factor go with the person.
+    user.oidc_links.clear()
+    user.recovery_codes.clear()
+    user.totp_secret = user.totp_confirmed_at = user.totp_last_step = None
     db.session.flush()
     _scrub(traces)
     user.organisations.clear()
