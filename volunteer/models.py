@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
 from volunteer.audit import AuditEvent
-from volunteer.auth.models import Role, User, centre_staff, organisation_members
+from volunteer.auth.models import ContactChannel, Role, User, centre_staff, organisation_members
 from volunteer.catalogue.models import ActivityType, Centre, LocalArea, Organisation
 from volunteer.centres.models import Visit, VisitState
 from volunteer.coordination.models import (
@@ -13,11 +13,14 @@ from volunteer.coordination.models import (
 )
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 from volunteer.notifications.models import (
+    Channel,
     JobRun,
     JobRunStatus,
     OutboxMessage,
     OutboxState,
     SchedulerHeartbeat,
+    ShortLink,
+    SmsStatus,
 )
 from volunteer.persons.models import (
     ConsentMethod,
@@ -47,7 +50,9 @@ __all__ = [
     "AvailabilityWindow",
     "AwayPeriod",
     "Centre",
+    "Channel",
     "ConsentMethod",
+    "ContactChannel",
     "JobRun",
     "JobRunStatus",
     "LocalArea",
@@ -68,6 +73,8 @@ __all__ = [
     "Role",
     "Schedule",
     "SchedulerHeartbeat",
+    "ShortLink",
+    "SmsStatus",
     "User",
     "Visit",
     "VisitState",
