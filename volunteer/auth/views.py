@@ -19,6 +19,7 @@ from volunteer.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmEmailForm,
+    ContactForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
@@ -27,6 +28,8 @@ from volunteer.auth.forms import (
 from volunteer.auth.models import Role
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
+from volunteer.notifications import services as notifications
+from volunteer.notifications.sms import BadPhone
 from volunteer.security import is_safe_redirect
 
 bp = Blueprint("auth", __name__)
@@ -185,13 +188,22 @@ def _password_form() -> ChangePasswordForm:
     return form
 
 
+def _contact_form() -> ContactForm:
+    return ContactForm(
+        data={"contact_channel": current_user.contact_channel, "phone": current_user.phone or ""}
+    )
+
+
 def _account_page(
-    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+    contact_form: ContactForm | None = None,
 ) -> str:
     return render_template(
         "auth/account.html",
         password_form=password_form or _password_form(),
         email_form=email_form or ChangeEmailForm(),
+        contact_form=contact_form or _contact_form(),
     )
 
 
@@ -257,6 +269,31 @@ def change_email() -> str | Response:
             )
             return redirect(url_for("auth.account"))
     return _account_page(email_form=form)
+
+
+@bp.post("/kontakt")
+@login_required
+@limiter.limit(_account_limit)
+def change_contact() -> str | Response:
+    """Email, SMS or both for reminders and invitations, and the mobile number."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            notifications.set_contact(
+                current_user._get_current_object(), form.contact_channel.data, form.phone.data
+            )
+        except BadPhone:
+            form.phone.errors.append(
+                _("Write a Danish phone number with 8 digits, e.g. 20 30 40 50.")
+            )
+        except notifications.PhoneRequired:
+            form.phone.errors.append(_("Write your mobile number to get SMS."))
+        except notifications.EmailRequired:
+            form.contact_channel.errors.append(_("Your account has no email address. Choose SMS."))
+        else:
+            flash(_("We will contact you the way you chose."), "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(contact_form=form)
 
 
 def _bad_email_link() -> Response:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from volunteer.extensions import db
 from volunteer.notifications import links, short_links, sms
@@ -360,15 +360,20 @@ def _deliver_sms(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]
                 outcome[_record_failure(pending, worker, now, str(exc))] += 1
                 outcome["connection_errors"] += 1
                 break
+            # A delivery report may have overtaken the answer: it is not undone.
+            reported = OutboxMessage.sms_status.in_([SmsStatus.DELIVERED, SmsStatus.FAILED])
             _finish(
                 pending.id,
                 worker,
-                state=OutboxState.SENT,
+                state=case(
+                    (OutboxMessage.sms_status == SmsStatus.FAILED, OutboxState.FAILED.value),
+                    else_=OutboxState.SENT.value,
+                ),
                 sent_at=now,
-                last_error=None,
+                last_error=case((reported, OutboxMessage.last_error), else_=None),
                 provider_id=provider_id,
-                sms_status=SmsStatus.SENT,
-                status_at=now,
+                sms_status=case((reported, OutboxMessage.sms_status), else_=SmsStatus.SENT.value),
+                status_at=case((reported, OutboxMessage.status_at), else_=now),
             )
             outcome["sent"] += 1
     remaining = _still_claimed(worker, ids)

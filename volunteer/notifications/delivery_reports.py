@@ -14,12 +14,13 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
 from volunteer.extensions import db
 from volunteer.notifications.models import Channel, OutboxMessage, OutboxState, SmsStatus
+from volunteer.urls import MAX_ID
 
 SIGNATURE_HEADER = "X-Samskab-Signature"
 
@@ -57,29 +58,60 @@ def verified(body: bytes, signature: str | None, secret: str | None) -> bool:
     return hmac.compare_digest(sign(body, secret), signature.strip().lower())
 
 
-def parse(body: bytes) -> tuple[str, str, str | None]:
-    """(provider id, our status, the gateway's error text) of a report; BadReport otherwise."""
+class Report(NamedTuple):
+    provider_id: str
+    status: str
+    error: str | None
+    # Our reference for the message ("outbox-<id>"), as sent in ``userref``.
+    reference: str | None
+
+
+def parse(body: bytes) -> Report:
+    """What a report says; BadReport when it cannot be read."""
     try:
         report: Any = json.loads(body)
         provider_id, status = str(report["id"]), PROVIDER_STATUSES[str(report["status"]).upper()]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadReport from exc
-    error = report.get("error")
-    return provider_id, status, str(error)[:500] if error else None
+    error, reference = report.get("error"), report.get("userref")
+    return Report(
+        provider_id,
+        status,
+        str(error)[:500] if error else None,
+        str(reference) if reference else None,
+    )
 
 
-def record(provider_id: str, status: str, error: str | None, now: datetime) -> bool:
-    """Give the SMS the gateway calls ``provider_id`` the reported status; False when no SMS
-    has that id (an unknown id, or a report about a message since deleted). A report that would
-    step back (sent after delivered) is ignored; a failure marks the message failed, so staff
-    can send it again. Commits."""
+def _message(report: Report) -> OutboxMessage | None:
+    sms = OutboxMessage.channel == Channel.SMS
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.provider_id == report.provider_id, sms)
+    )
+    if message is not None or not report.reference:
+        return message
+    # A report can overtake the gateway's answer: the SMS does not know its id yet.
+    number = report.reference.removeprefix("outbox-")
+    if not number.isdecimal() or int(number) > MAX_ID:
+        return None
     message = db.session.scalar(
         select(OutboxMessage).where(
-            OutboxMessage.provider_id == provider_id, OutboxMessage.channel == Channel.SMS
+            OutboxMessage.id == int(number), OutboxMessage.provider_id.is_(None), sms
         )
     )
+    if message is not None:
+        message.provider_id = report.provider_id
+    return message
+
+
+def record(report: Report, now: datetime) -> bool:
+    """Give the SMS the report is about the reported status; False when no SMS has its id (an
+    unknown id, or a message since deleted). A report that would step back (sent after
+    delivered) is ignored; a failure marks the message failed, so staff can send it again.
+    Commits."""
+    message = _message(report)
     if message is None:
         return False
+    status, error = report.status, report.error
     current = SmsStatus(message.sms_status or SmsStatus.PENDING)
     if _RANK[SmsStatus(status)] > _RANK[current]:
         message.sms_status = status

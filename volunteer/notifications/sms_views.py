@@ -33,10 +33,10 @@ def status() -> Response:
     if not delivery_reports.verified(body, signature, current_app.config["SMS_WEBHOOK_SECRET"]):
         abort(403)
     try:
-        provider_id, state, error = delivery_reports.parse(body)
+        report = delivery_reports.parse(body)
     except delivery_reports.BadReport:
         abort(400)
-    if not delivery_reports.record(provider_id, state, error, utcnow()):
+    if not delivery_reports.record(report, utcnow()):
         abort(404)
     return Response(status=204)
 
