@@ -170,6 +170,19 @@ FORMS: dict[str, Form] = {
         lambda w: "/konto/email",
         lambda w: {"new_email": "ny.adresse@example.org", "email_password": factories.PASSWORD},
     ),
+    "change_contact": Form(
+        "volunteer",
+        "post",
+        lambda w: "/konto/kontakt",
+        lambda w: {"contact_channel": "both", "phone": "20 30 40 50"},
+    ),
+    "sms_status": Form(
+        "anonymous",
+        "post",
+        lambda w: "/sms/status",
+        # Unsigned: refused (403) whatever the fields; the signed reports are tests/jobs/test_sms.py.
+        lambda w: {"id": "100001", "status": "DELIVERED", "userref": "outbox-1"},
+    ),
     "language": Form(
         "volunteer", "post", lambda w: "/sprog", lambda w: {"locale": "da", "next": "/om"}
     ),
@@ -566,6 +579,7 @@ PATH_ROUTES = [
     "/konto/ny-email/{}",
     "/konto/bekraeft/{}",
     "/min-side/afbud/{}",
+    "/s/{}",
 ]
 
 
