@@ -180,7 +180,7 @@ FORMS: dict[str, Form] = {
         "anonymous",
         "post",
         lambda w: "/sms/status",
-        # Unsigned: refused (403) whatever the fields; the signed reports are tests/jobs/test_sms.py.
+        # Unsigned: refused (403) whatever the fields (signed reports: tests/jobs/test_sms.py).
         lambda w: {"id": "100001", "status": "DELIVERED", "userref": "outbox-1"},
     ),
     "language": Form(
