@@ -17,8 +17,8 @@ from volunteer.jobs.common import CHUNK, reachable
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.needs.place import address_access
 from volunteer.notifications.ics import visit_calendar
-from volunteer.notifications.models import OutboxMessage
-from volunteer.notifications.services import already_enqueued, enqueue, notify
+from volunteer.notifications.models import Channel, OutboxMessage
+from volunteer.notifications.services import already_enqueued, channels_for, enqueue, notify
 from volunteer.volunteers import cannot_come
 
 # Visits unconfirmed for longer than this are left to the coordinators' reports.
@@ -72,11 +72,13 @@ def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
         )
         for number, visit in enumerate(db.session.scalars(due).unique(), start=1):
             access = address_access(visit.volunteer)
+            by_email = Channel.EMAIL in channels_for(visit.volunteer)
             notify(
                 f"visit-reminder:{visit.id}:{lead}h",
                 visit.volunteer,
                 "visit_reminder",
-                ics=visit_calendar(visit, now, access),
+                # Only an email carries the calendar event.
+                ics=visit_calendar(visit, now, access) if by_email else None,
                 visit=visit,
                 occurrence=visit.occurrence,
                 need=visit.occurrence.need,
