@@ -468,3 +468,16 @@ def test_coordinators_see_each_recipients_channel_and_delivery_status(app, gatew
     assert "Leveret til telefonen" in page and "[link skjult]" in page
     assert "/s/" not in page
     assert channels_for(volunteer) == (Channel.SMS,)
+
+
+def test_the_webhook_needs_no_csrf_token_but_every_form_still_does(backend, tmp_path):
+    from support import make_app
+
+    for app in make_app(backend, tmp_path, WTF_CSRF_ENABLED=True, SMS_WEBHOOK_SECRET=SECRET):
+        client = app.test_client()
+        body = json.dumps({"id": 1, "status": "DELIVERED"}).encode()
+        signed = {"X-Samskab-Signature": delivery_reports.sign(body, SECRET)}
+        assert client.post("/sms/status", data=body, headers=signed).status_code == 404
+        assert client.post("/sms/status", data=body).status_code == 403
+        response = client.post("/konto/kontakt", data={"contact_channel": "sms", "phone": "2030"})
+        assert response.status_code == 400  # the form's CSRF check comes first
