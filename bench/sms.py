@@ -176,7 +176,6 @@ def baseline_payloads(app: Any, count: int) -> list[dict[str, Any]]:
         {
             "sender": "Samskab",
             "message": text,
-            "encoding": "UTF8",
             "recipients": [{"msisdn": 4530_000_000 + i}],
             "userref": f"baseline-{i}",
         }

@@ -481,3 +481,22 @@ def test_the_webhook_needs_no_csrf_token_but_every_form_still_does(backend, tmp_
         assert client.post("/sms/status", data=body).status_code == 403
         response = client.post("/konto/kontakt", data={"contact_channel": "sms", "phone": "2030"})
         assert response.status_code == 400  # the form's CSRF check comes first
+
+
+def test_an_invitation_goes_by_sms_where_chosen(app):
+    """What ``proposals.approve`` writes for each invited volunteer."""
+    from volunteer.models import AssignmentState
+    from volunteer.notifications.services import notify
+
+    org = factories.organisation("Frivilligcenter Hedensted og Omegns Besøgsvenner")
+    need = factories.need(org, factories.activity_type(), title="Besøgsven hos en ældre borger")
+    volunteer = _texter(contact_channel="both")
+    invited = factories.assignment(need, volunteer, AssignmentState.INVITED)
+    invited.invite_expires_at = datetime.now(UTC) + timedelta(days=5)
+    notify("invitation:test", volunteer, "invitation", need=need, assignment=invited)
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.channel for m in rows] == ["email", "sms"]
+    text = rows[1].body_text
+    assert sms.gsm_length(text) <= 160 and text.startswith("Samskab: ")
+    assert "hver torsdag" in text and f"/opgaver/{need.id}" in text and "Svar senest" in text

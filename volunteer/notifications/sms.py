@@ -283,7 +283,6 @@ class HttpGateway:
         payload = {
             "sender": self.sender,
             "message": text,
-            "encoding": "UTF8",
             "recipients": [{"msisdn": int(to_phone.lstrip("+"))}],
             "userref": reference,
         }
