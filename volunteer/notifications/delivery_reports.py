@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from volunteer.extensions import db
 from volunteer.notifications.models import Channel, OutboxMessage, OutboxState, SmsStatus
@@ -93,9 +93,15 @@ def _message(report: Report) -> OutboxMessage | None:
     number = report.reference.removeprefix("outbox-")
     if not number.isdecimal() or int(number) > MAX_ID:
         return None
+    # (Or the answer was recorded between the two queries.)
     message = db.session.scalar(
         select(OutboxMessage).where(
-            OutboxMessage.id == int(number), OutboxMessage.provider_id.is_(None), sms
+            OutboxMessage.id == int(number),
+            or_(
+                OutboxMessage.provider_id.is_(None),
+                OutboxMessage.provider_id == report.provider_id,
+            ),
+            sms,
         )
     )
     if message is not None:
