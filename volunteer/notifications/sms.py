@@ -196,7 +196,15 @@ def fit_sms(text: str, slots: Sequence[str] = (), *, link_length: int = 0) -> st
         longest = max(range(len(shares)), key=lambda i: shares[i])
         shares[longest] -= 1
     fitted = [_cut(v, share) for v, share in zip(values, shares, strict=True)]
-    result = _SLOT.sub(lambda m: fitted[int(m.group(1))], text)
+
+    def value(match: re.Match[str]) -> str:
+        cut = fitted[int(match.group(1))]
+        # A cut value ends in '.'; the template's own full stop after it is enough.
+        if cut.endswith(".") and text.startswith(".", match.end()):
+            return cut[:-1]
+        return cut
+
+    result = _SLOT.sub(value, text)
     if gsm_length(result, link_length=link_length) > SMS_SEPTETS:  # a slot at a line's end
         raise SmsTooLong(result)
     return result
