@@ -315,14 +315,17 @@ class _PendingSms(NamedTuple):
     text: str
 
 
-def sms_text(message: OutboxMessage, now: datetime, *, live_links: bool = True) -> str:
-    """The SMS to send: its bearer links minted now as fresh short links (``live_links``), or
+def sms_text(
+    message: Any, now: datetime, pending: list[dict[str, Any]], *, live_links: bool = True
+) -> str:
+    """The SMS to send (``message``: an outbox row's id, body_text, links, locale): its bearer
+    links minted now as fresh short links (``live_links``, their rows added to ``pending``), or
     shown hidden."""
     if not live_links:
         return links.redact(message.body_text, locale=message.locale)
 
     def shortener(spec: links.Spec) -> str:
-        return short_links.create(spec, now, message.id)
+        return short_links.create(spec, now, message.id, pending)
 
     with force_locale(message.locale):
         return links.mint(message.body_text, message.links, shortener=shortener)
@@ -334,20 +337,33 @@ def _deliver_sms(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]
     config = current_app.config
     outcome: Counter[str] = Counter()
     with sms.gateway(config) as wire:
-        rows = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        # Plain rows, not ORM objects: each outcome commits, which would expire them all again.
+        rows = db.session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.dedup_key,
+                OutboxMessage.attempts,
+                OutboxMessage.to_phone,
+                OutboxMessage.body_text,
+                OutboxMessage.links,
+                OutboxMessage.locale,
+            )
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
         ).all()
+        new_links: list[dict[str, Any]] = []
         batch = [
             _PendingSms(
                 m.id,
                 m.dedup_key,
                 m.attempts,
                 m.to_phone or "",
-                sms_text(m, now, live_links=wire.delivers),
+                sms_text(m, now, new_links, live_links=wire.delivers),
             )
             for m in rows
         ]
         # The short links are stored (hashed) before the first SMS that carries one goes out.
+        short_links.store(new_links)
         db.session.commit()
         for pending in batch:
             try:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from volunteer.extensions import db
 from volunteer.notifications import links
@@ -34,20 +35,28 @@ def url_length() -> int:
     return len(current_app.config["SITE_URL"].rstrip("/")) + len(PATH) + CODE_LENGTH
 
 
-def create(spec: links.Spec, now: datetime, message_id: int | None = None) -> str:
-    """A new short link for ``spec``; returns its URL (the code is in no row). Does not
-    commit: it belongs to the delivery's transaction."""
+def create(
+    spec: links.Spec, now: datetime, message_id: int | None, pending: list[dict[str, Any]]
+) -> str:
+    """A new short link for ``spec``; returns its URL (the code is in no row). Its row (with the
+    code's hash) goes to ``pending``, for ``store``."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    db.session.add(
-        ShortLink(
-            code_hash=_hash(code),
-            spec=spec,
-            message_id=message_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=current_app.config["SHORT_LINK_MAX_AGE_S"]),
-        )
+    pending.append(
+        {
+            "code_hash": _hash(code),
+            "spec": spec,
+            "message_id": message_id,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=current_app.config["SHORT_LINK_MAX_AGE_S"]),
+        }
     )
     return current_app.config["SITE_URL"].rstrip("/") + PATH + code
+
+
+def store(pending: list[dict[str, Any]]) -> None:
+    """Insert the short links ``create`` made, in one statement. Does not commit."""
+    if pending:
+        db.session.execute(insert(ShortLink), pending)
 
 
 def target(code: str, now: datetime) -> str | None:

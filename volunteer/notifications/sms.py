@@ -16,6 +16,7 @@ with a token, answered with the message ids; delivery reports are POSTed back to
 from __future__ import annotations
 
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -286,6 +287,12 @@ class HttpGateway:
         self.url, self.sender, self.timeout = url, sender, timeout
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Token {token}"
+        # The environment (proxies, CA bundle) is read once here, not again for every SMS.
+        self.session.trust_env = False
+        self.session.proxies = requests.utils.get_environ_proxies(url)
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
 
     def send(self, to_phone: str, text: str, reference: str) -> str:
         payload = {
