@@ -67,6 +67,7 @@ fmt: install
 bench: translations
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/sms.py
 	@command -v wrk >/dev/null && $(BIN)/python bench/web_needs.py || \
 		echo "bench/web_needs.py skipped: install wrk (Debian: apt-get install wrk)"
 

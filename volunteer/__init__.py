@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.coordination.views import bp as coordination_bp
     from volunteer.main.views import bp as main_bp
     from volunteer.needs.views import bp as needs_bp
+    from volunteer.notifications.sms_views import bp as sms_bp
     from volunteer.notifications.views import bp as notifications_bp
     from volunteer.pairs.views import bp as pairs_bp
     from volunteer.persons.views import bp as persons_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/rapporter")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp, url_prefix="/admin")
+    app.register_blueprint(sms_bp)  # /sms/status (delivery reports), /s/<code> (short links)
     app.register_blueprint(persons_bp)  # /henvisning (public) and /koordinator/borgere, …
 
 

@@ -101,6 +101,18 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_STARTTLS": False,
     "SMTP_SSL": False,
     "SMTP_TIMEOUT_S": 30,
+    # SMS delivery (GatewayAPI.com style JSON REST). Without SMS_URL, dispatch writes SMS to the
+    # log and marks them sent (development), as for email.
+    "SMS_URL": None,  # e.g. https://gatewayapi.com/rest/mtsms
+    "SMS_TOKEN": None,
+    "SMS_SENDER": "Samskab",  # at most 11 letters/digits, as the phone shows it
+    "SMS_TIMEOUT_S": 10,
+    # Delivery reports are POSTed to /sms/status signed with this secret (HMAC-SHA256 of the
+    # body, hex, in X-Samskab-Signature); without it every report is refused.
+    "SMS_WEBHOOK_SECRET": None,
+    "SMS_WEBHOOK_RATE_LIMIT": "600 per minute",
+    "SHORT_LINK_MAX_AGE_S": 14 * 24 * 3600,  # the /s/<code> links in SMS
+    "SHORT_LINK_RATE_LIMIT": "30 per minute",
     "OUTBOX_BATCH_SIZE": 100,
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_BACKOFF_S": 120,  # doubles after every failed attempt: 2, 4, 8 … 128 min
@@ -144,6 +156,11 @@ ENV_VARS = {
     "SAMSKAB_SMTP_PASSWORD": "SMTP_PASSWORD",
     "SAMSKAB_SMTP_STARTTLS": "SMTP_STARTTLS",
     "SAMSKAB_SMTP_SSL": "SMTP_SSL",
+    "SAMSKAB_SMS_URL": "SMS_URL",
+    "SAMSKAB_SMS_TOKEN": "SMS_TOKEN",
+    "SAMSKAB_SMS_SENDER": "SMS_SENDER",
+    "SAMSKAB_SMS_TIMEOUT_S": "SMS_TIMEOUT_S",
+    "SAMSKAB_SMS_WEBHOOK_SECRET": "SMS_WEBHOOK_SECRET",
     "SAMSKAB_VISIT_REMINDER_HOURS": "VISIT_REMINDER_HOURS",
     "SAMSKAB_CERTIFICATE_NOTICE_DAYS": "CERTIFICATE_NOTICE_DAYS",
     "SAMSKAB_SCHEDULER_LOCK_FILE": "SCHEDULER_LOCK_FILE",
@@ -164,6 +181,7 @@ def _coerce(key: str, value: str) -> Any:
         "PROXY_HOPS",
         "WEB_PORT",
         "CERTIFICATE_NOTICE_DAYS",
+        "SMS_TIMEOUT_S",
     ):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"

@@ -2,6 +2,7 @@
 
 from volunteer.audit import AuditEvent
 from volunteer.auth.models import (
+    ContactChannel,
     LoginPolicy,
     OidcLink,
     RecoveryCode,
@@ -21,11 +22,14 @@ from volunteer.coordination.models import (
 )
 from volunteer.needs.models import Need, NeedStatus, Occurrence, OccurrenceStatus, Schedule
 from volunteer.notifications.models import (
+    Channel,
     JobRun,
     JobRunStatus,
     OutboxMessage,
     OutboxState,
     SchedulerHeartbeat,
+    ShortLink,
+    SmsStatus,
 )
 from volunteer.pairs.models import (
     CheckinAnswer,
@@ -69,7 +73,9 @@ __all__ = [
     "ForloebCheckin",
     "ForloebState",
     "Respondent",
+    "Channel",
     "ConsentMethod",
+    "ContactChannel",
     "JobRun",
     "JobRunStatus",
     "LocalArea",
@@ -93,6 +99,8 @@ __all__ = [
     "Role",
     "Schedule",
     "SchedulerHeartbeat",
+    "ShortLink",
+    "SmsStatus",
     "User",
     "Visit",
     "VisitState",

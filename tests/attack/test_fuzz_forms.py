@@ -191,6 +191,19 @@ FORMS: dict[str, Form] = {
             "admin_password": "y",
         },
     ),
+    "change_contact": Form(
+        "volunteer",
+        "post",
+        lambda w: "/konto/kontakt",
+        lambda w: {"contact_channel": "both", "phone": "20 30 40 50"},
+    ),
+    "sms_status": Form(
+        "anonymous",
+        "post",
+        lambda w: "/sms/status",
+        # Unsigned: refused (403) whatever the fields (signed reports: tests/jobs/test_sms.py).
+        lambda w: {"id": "100001", "status": "DELIVERED", "userref": "outbox-1"},
+    ),
     "language": Form(
         "volunteer", "post", lambda w: "/sprog", lambda w: {"locale": "da", "next": "/om"}
     ),
@@ -698,6 +711,7 @@ PATH_ROUTES = [
     "/konto/ny-email/{}",
     "/konto/bekraeft/{}",
     "/min-side/afbud/{}",
+    "/s/{}",
     "/konto/aktiver/{}",
     "/hvordan-gaar-det/{}",
 ]

@@ -436,3 +436,44 @@ def test_0013_adds_trusted_login_and_every_account_logs_in_as_before(empty_app):
     assert "totp_secret" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+
+
+def test_0011_keeps_every_message_an_email_and_everyone_on_email(empty_app):
+    """Before SMS every outbox row was an email and everyone was reached by email; after, an SMS
+    needs no email address. Down again, the SMS go (they cannot be emails) and the emails stay."""
+    upgrade(revision="0009")
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at) VALUES (1, 'v@example.org', 'V', 'volunteer', 'da', true, 't', :at)"
+            ),
+            {"at": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO outbox_messages (id, dedup_key, recipient_email, recipient_id, locale,"
+                " subject, body_text, state, attempts, next_attempt_at, created_at)"
+                " VALUES (1, 'k:1', 'v@example.org', 1, 'da', 's', 'b', 'sent', 1, :at, :at)"
+            ),
+            {"at": now},
+        )
+    upgrade()
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT contact_channel FROM users")).scalar() == "email"
+        assert conn.execute(text("SELECT channel FROM outbox_messages")).scalar() == "email"
+        conn.execute(
+            text(
+                "INSERT INTO outbox_messages (id, dedup_key, channel, to_phone, recipient_id,"
+                " locale, subject, body_text, state, attempts, next_attempt_at, created_at,"
+                " sms_status) VALUES (2, 'k:1:sms', 'sms', '+4520304050', 1, 'da', 's', 'b',"
+                " 'pending', 0, :at, :at, 'pending')"
+            ),
+            {"at": now},
+        )
+    downgrade(revision="0009")
+    with db.engine.connect() as conn:
+        assert [i for (i,) in conn.execute(text("SELECT id FROM outbox_messages"))] == [1]
+    assert "channel" not in {c["name"] for c in inspect(db.engine).get_columns("outbox_messages")}

@@ -199,3 +199,47 @@ def test_a_marker_typed_into_user_text_cannot_mint_a_link(app, people):
     db.session.commit()
     assert message.links is None
     assert "/konto/nulstil/" not in delivered_text(message)
+
+
+def test_the_short_link_in_an_sms_reaches_only_the_phone(app, client, people, caplog):
+    """A reminder by SMS: the short code (and the long token it opens) are minted when the SMS
+    goes to the gateway; the row keeps a marker, the short link only the code's hash."""
+    from support.sms_gateway import FakeGateway
+    from volunteer.jobs.visits import visit_reminders
+    from volunteer.notifications.models import ShortLink
+
+    caplog.set_level(logging.DEBUG)
+    gateway = FakeGateway().start()
+    app.config.update(SMS_URL=gateway.url, SMS_TOKEN=gateway.token)
+    try:
+        volunteer = people["volunteer"]
+        volunteer.phone, volunteer.contact_channel = "+4520304050", "sms"
+        starts = utcnow() + timedelta(hours=20)
+        soon = Visit(
+            occurrence=Occurrence(
+                need=people["visit"].occurrence.need,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+            ),
+            volunteer=volunteer,
+        )
+        db.session.add(soon)
+        db.session.commit()
+        visit_reminders(app, utcnow())
+        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "sms"))
+        assert "/s/" not in message.body_text and "[[link:0]]" in message.body_text
+        assert delivery.dispatch(_due())["sent"] == 1
+        [(path, code)] = re.findall(
+            r"http://samskab\.test(/s/([A-Za-z0-9]+))", gateway.received[0]["message"]
+        )
+        _assert_nowhere_but_the_mailbox(
+            app, code, message, [people["coordinator"], people["admin"]], caplog
+        )
+        stored = json.dumps([(s.code_hash, s.spec) for s in db.session.scalars(select(ShortLink))])
+        assert code not in stored
+        opened = client.get(path)
+        token = opened.headers["Location"].rsplit("/", 1)[1]
+        _assert_nowhere_but_the_mailbox(app, token, message, [people["admin"]], caplog)
+        assert client.get(opened.headers["Location"]).status_code == 200
+    finally:
+        gateway.stop()

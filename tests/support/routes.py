@@ -168,6 +168,7 @@ def routes(w):
         "auth.account": ("get", "/konto/", SIGNED_IN),
         "auth.change_password": ("post", "/konto/adgangskode", SIGNED_IN),
         "auth.change_email": ("post", "/konto/email", SIGNED_IN),
+        "auth.change_contact": ("post", "/konto/kontakt", SIGNED_IN),
         "auth.confirm_email": ("get", "/konto/ny-email/ugyldig", ACTION),
         "volunteers.cannot_come": ("get", "/min-side/afbud/ugyldig", ACTION),
         "auth.confirm_address": ("get", "/konto/bekraeft/ugyldig", (LOGIN,) + (302,) * 7),
@@ -371,6 +372,9 @@ def routes(w):
             (LOGIN, 403, 403, 302, 404, 403, 403, 302),
         ),
         "notifications.scheduler_status": ("get", "/admin/planlaegger", ADMIN),
+        # The gateway's delivery reports: the signature is the permission, whoever is logged in.
+        "sms.status": ("post", "/sms/status", (403,) * 8),
+        "sms.short_link": ("get", "/s/ugyldig23", ACTION),
         "persons.refer": ("get", "/henvisning", PUBLIC),
         "persons.referral_received": ("get", "/henvisning/tak", ACTION),
         "persons.index": ("get", "/koordinator/borgere", COORDINATION),

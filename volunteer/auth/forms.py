@@ -3,9 +3,19 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
+from volunteer.auth.models import ContactChannel
 from volunteer.forms import SamskabForm, postcode_field, strip_filter
 
 # Passwords that the length rule alone would let through and that guessers try first.
@@ -174,6 +184,30 @@ class ChangeEmailForm(SamskabForm):
         _l("Current password"),
         validators=[DataRequired(_l("Write your current password."))],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+CONTACT_CHANNELS = {
+    ContactChannel.EMAIL: _l("By email"),
+    ContactChannel.SMS: _l("By SMS"),
+    ContactChannel.BOTH: _l("By email and SMS"),
+}
+
+
+class ContactForm(SamskabForm):
+    """The account page: how reminders and invitations reach you, and your mobile number."""
+
+    contact_channel = RadioField(
+        _l("How should we remind and invite you?"),
+        choices=[SelectChoice(str(code), label) for code, label in CONTACT_CHANNELS.items()],
+        validators=[InputRequired(_l("Choose how we should contact you."))],
+    )
+    phone = StringField(
+        _l("Mobile number"),
+        filters=[strip_filter],
+        validators=[Length(max=32)],
+        description=_l("A Danish number, e.g. 20 30 40 50. Needed for SMS."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
 
 

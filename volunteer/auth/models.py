@@ -41,6 +41,14 @@ class Role(enum.StrEnum):
 LOCALES = ("da", "en")
 
 
+class ContactChannel(enum.StrEnum):
+    """How a person wants reminders and invitations: ``notifications.services.channels_for``."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -65,6 +73,7 @@ class User(UserMixin, Base):
     __table_args__ = (
         CheckConstraint(one_of("role", Role), name="role"),
         CheckConstraint(one_of("locale", LOCALES), name="locale"),
+        CheckConstraint(one_of("contact_channel", ContactChannel), name="contact_channel"),
         CheckConstraint("email = lower(email)", name="email_lower"),
     )
 
@@ -75,6 +84,9 @@ class User(UserMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(32))
+    contact_channel: Mapped[str] = mapped_column(
+        String(5), default=ContactChannel.EMAIL, server_default=ContactChannel.EMAIL.value
+    )
     role: Mapped[str] = mapped_column(String(16), default=Role.VOLUNTEER)
     locale: Mapped[str] = mapped_column(String(2), default="da")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

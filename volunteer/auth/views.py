@@ -27,6 +27,7 @@ from volunteer.auth.forms import (
     ClaimCodeForm,
     ClaimForm,
     ConfirmEmailForm,
+    ContactForm,
     LoginForm,
     PasswordProofForm,
     RegisterForm,
@@ -39,6 +40,8 @@ from volunteer.auth.models import Role
 from volunteer.db import utcnow
 from volunteer.extensions import limiter
 from volunteer.i18n import select_locale
+from volunteer.notifications import services as notifications
+from volunteer.notifications.sms import BadPhone
 from volunteer.security import is_safe_redirect
 from volunteer.urls import external_url
 
@@ -538,8 +541,16 @@ def _password_form() -> ChangePasswordForm:
     return form
 
 
+def _contact_form() -> ContactForm:
+    return ContactForm(
+        data={"contact_channel": current_user.contact_channel, "phone": current_user.phone or ""}
+    )
+
+
 def _account_page(
-    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+    contact_form: ContactForm | None = None,
 ) -> str:
     user = current_user._get_current_object()
     linked = {link.provider: link for link in user.oidc_links}
@@ -553,6 +564,7 @@ def _account_page(
             p for p in oidc.providers_for_login() if user.role in p.roles and p.name not in linked
         ],
         staff=user.role in second_factor.STAFF_ROLES,
+        contact_form=contact_form or _contact_form(),
     )
 
 
@@ -618,6 +630,31 @@ def change_email() -> str | Response:
             )
             return redirect(url_for("auth.account"))
     return _account_page(email_form=form)
+
+
+@bp.post("/kontakt")
+@login_required
+@limiter.limit(_account_limit)
+def change_contact() -> str | Response:
+    """Email, SMS or both for reminders and invitations, and the mobile number."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            notifications.set_contact(
+                current_user._get_current_object(), form.contact_channel.data, form.phone.data
+            )
+        except BadPhone:
+            form.phone.errors.append(
+                _("Write a Danish phone number with 8 digits, e.g. 20 30 40 50.")
+            )
+        except notifications.PhoneRequired:
+            form.phone.errors.append(_("Write your mobile number to get SMS."))
+        except notifications.EmailRequired:
+            form.contact_channel.errors.append(_("Your account has no email address. Choose SMS."))
+        else:
+            flash(_("We will contact you the way you chose."), "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(contact_form=form)
 
 
 def _bad_email_link() -> Response:

@@ -29,7 +29,7 @@ from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.eligibility import to_matching_need, to_matching_volunteer
 from volunteer.needs.models import Need
-from volunteer.notifications.services import enqueue
+from volunteer.notifications.services import notify
 from volunteer.volunteers.models import AwayPeriod, VolunteerProfile, organisation_volunteers
 
 MATCH_TIME_LIMIT_S = 20.0
@@ -274,7 +274,7 @@ def approve(user: User, assignment_ids: list[int], now: datetime) -> tuple[int, 
             skipped += 1
             continue
         assignment.decided_by_id = user.id
-        enqueue(
+        notify(
             f"invitation:{assignment.id}:{int(now.timestamp())}",
             assignment.volunteer,
             "invitation",

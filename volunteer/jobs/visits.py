@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy import String, cast, exists, literal, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from volunteer.auth.models import User
@@ -17,8 +17,8 @@ from volunteer.jobs.common import CHUNK, reachable
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.needs.place import address_access
 from volunteer.notifications.ics import visit_calendar
-from volunteer.notifications.models import OutboxMessage
-from volunteer.notifications.services import already_enqueued, enqueue
+from volunteer.notifications.models import Channel, OutboxMessage
+from volunteer.notifications.services import already_enqueued, channels_for, enqueue, notify
 from volunteer.volunteers import cannot_come
 
 # Visits unconfirmed for longer than this are left to the coordinators' reports.
@@ -26,9 +26,11 @@ FOLLOW_UP_WINDOW = timedelta(days=14)
 
 
 def _not_enqueued(prefix: str, suffix: str):  # type: ignore[no-untyped-def]
-    """SQL: no outbox row has the key ``prefix<visit id>suffix`` yet (keeps reruns cheap)."""
+    """SQL: no outbox row has the key ``prefix<visit id>suffix`` yet, on any channel (keeps
+    reruns cheap; the SMS twin's key ends in ``:sms``)."""
     key = literal(prefix) + cast(Visit.id, String) + literal(suffix)
-    return ~exists().where(OutboxMessage.dedup_key == key)
+    sms_key = literal(prefix) + cast(Visit.id, String) + literal(f"{suffix}:sms")
+    return ~exists().where(or_(OutboxMessage.dedup_key == key, OutboxMessage.dedup_key == sms_key))
 
 
 def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
@@ -39,7 +41,9 @@ def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
     scheduled, its occurrence not cancelled, the volunteer active and not deleted. A visit that
     has started is never reminded of. Each lead covers the visits between it and the next
     shorter lead, so a visit booked two hours ahead gets only the short reminder. The dedup key
-    ``visit-reminder:<visit>:<lead>h`` makes reruns send nothing twice.
+    ``visit-reminder:<visit>:<lead>h`` makes reruns send nothing twice. The reminder goes on
+    the volunteer's channels (``notifications.services.channels_for``): an email with the
+    calendar event, and/or one SMS with a short "kan ikke komme" link.
     """
     leads = sorted(set(app.config["VISIT_REMINDER_HOURS"]), reverse=True)
     counts: Counter[str] = Counter()
@@ -68,11 +72,13 @@ def visit_reminders(app: Flask, now: datetime) -> dict[str, int]:
         )
         for number, visit in enumerate(db.session.scalars(due).unique(), start=1):
             access = address_access(visit.volunteer)
-            enqueue(
+            by_email = Channel.EMAIL in channels_for(visit.volunteer)
+            notify(
                 f"visit-reminder:{visit.id}:{lead}h",
                 visit.volunteer,
                 "visit_reminder",
-                ics=visit_calendar(visit, now, access),
+                # Only an email carries the calendar event.
+                ics=visit_calendar(visit, now, access) if by_email else None,
                 visit=visit,
                 occurrence=visit.occurrence,
                 need=visit.occurrence.need,

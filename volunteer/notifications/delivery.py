@@ -1,8 +1,10 @@
-"""Delivering the outbox: claim a batch, send it over one SMTP connection, record each outcome.
+"""Delivering the outbox: claim a batch, send its emails over one SMTP connection and its SMS
+through the gateway, record each outcome.
 
-A message is marked sent only after the SMTP server accepted it, and the mark is committed at
-once, so a crash loses nothing (at worst a message the server had accepted is sent again after
-its claim runs out). Claims keep two dispatchers from sending the same row.
+A message is marked sent only after the SMTP server (or the SMS gateway) accepted it, and the
+mark is committed at once, so a crash loses nothing (at worst a message the server had accepted
+is sent again after its claim runs out; an SMS carries its row's reference, so a gateway that
+deduplicates on it sends it once). Claims keep two dispatchers from sending the same row.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any, NamedTuple, Protocol
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from volunteer.extensions import db
-from volunteer.notifications import links
-from volunteer.notifications.models import OutboxMessage, OutboxState
+from volunteer.notifications import links, short_links, sms
+from volunteer.notifications.models import Channel, OutboxMessage, OutboxState, SmsStatus
 
 log = logging.getLogger("samskab.outbox")
 
@@ -187,11 +189,19 @@ def _finish(message_id: int, worker: str, **values: Any) -> None:
     db.session.commit()
 
 
-def _record_failure(pending: _Pending, worker: str, now: datetime, error: str) -> str:
-    """One more failed attempt: back off exponentially, or give up after the last attempt."""
+def _record_failure(
+    pending: _Pending | _PendingSms, worker: str, now: datetime, error: str, *, final: bool = False
+) -> str:
+    """One more failed attempt: back off exponentially, or give up after the last attempt (or
+    at once when ``final``: the receiver refused the message itself)."""
     config = current_app.config
     attempts = pending.attempts + 1
-    if attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+    extra: dict[str, Any] = {}
+    if isinstance(pending, _PendingSms):
+        extra = {"sms_status": SmsStatus.PENDING}
+    if final or attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+        if extra:
+            extra = {"sms_status": SmsStatus.FAILED, "status_at": now}
         state = OutboxState.FAILED
         log.warning("Outbox message %s failed for good: %s", pending.dedup_key, error)
     else:
@@ -204,23 +214,58 @@ def _record_failure(pending: _Pending, worker: str, now: datetime, error: str) -
         attempts=attempts,
         next_attempt_at=now + delay,
         last_error=error[:2000],
+        **extra,
     )
     return "failed" if state == OutboxState.FAILED else "retry"
 
 
-def release(worker: str, error: str) -> None:
-    """Give claimed rows back untouched (the server could not be reached: not their fault)."""
+def release(worker: str, error: str, ids: Sequence[int] | None = None) -> None:
+    """Give claimed rows (of ``ids``, or all) back untouched (the server could not be reached:
+    not their fault)."""
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.claimed_by == worker)
+        .where(
+            OutboxMessage.claimed_by == worker,
+            *(() if ids is None else (OutboxMessage.id.in_(ids),)),
+        )
         .values(claimed_by=None, claimed_until=None, last_error=error[:2000])
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
 
 
+def _still_claimed(worker: str, ids: Sequence[int]) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.claimed_by == worker, OutboxMessage.id.in_(ids))
+        )
+        or 0
+    )
+
+
 def deliver_batch(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]:
-    """Send the claimed messages over one connection; count sent / retry / failed / deferred."""
+    """Send the claimed messages, each by its channel (emails over one SMTP connection, SMS
+    through the gateway); count sent / retry / failed / deferred."""
+    channels = {
+        row.id: row.channel
+        for row in db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.channel).where(OutboxMessage.id.in_(ids))
+        )
+    }
+    outcome: Counter[str] = Counter()
+    emails = [i for i in ids if channels.get(i) == Channel.EMAIL]
+    texts = [i for i in ids if channels.get(i) == Channel.SMS]
+    if emails:
+        outcome.update(_deliver_emails(emails, worker, now))
+    if texts:
+        outcome.update(_deliver_sms(texts, worker, now))
+    return outcome
+
+
+def _deliver_emails(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]:
+    """Send the claimed emails over one connection."""
     config = current_app.config
     outcome: Counter[str] = Counter()
     try:
@@ -255,11 +300,101 @@ def deliver_batch(ids: Sequence[int], worker: str, now: datetime) -> Counter[str
         # Connecting, TLS or login failed, or the connection broke: the rows stay pending.
         log.warning("SMTP server unavailable: %s", exc)
         outcome["connection_errors"] += 1
-    remaining = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.claimed_by == worker)
-    )
+    remaining = _still_claimed(worker, ids)
     if remaining:
-        release(worker, "not sent: the SMTP server could not be reached")
+        release(worker, "not sent: the SMTP server could not be reached", ids)
+        outcome["deferred"] += remaining
+    return outcome
+
+
+class _PendingSms(NamedTuple):
+    id: int
+    dedup_key: str
+    attempts: int
+    to_phone: str
+    text: str
+
+
+def sms_text(
+    message: Any, now: datetime, pending: list[dict[str, Any]], *, live_links: bool = True
+) -> str:
+    """The SMS to send (``message``: an outbox row's id, body_text, links, locale): its bearer
+    links minted now as fresh short links (``live_links``, their rows added to ``pending``), or
+    shown hidden."""
+    if not live_links:
+        return links.redact(message.body_text, locale=message.locale)
+
+    def shortener(spec: links.Spec) -> str:
+        return short_links.create(spec, now, message.id, pending)
+
+    with force_locale(message.locale):
+        return links.mint(message.body_text, message.links, shortener=shortener)
+
+
+def _deliver_sms(ids: Sequence[int], worker: str, now: datetime) -> Counter[str]:
+    """Send the claimed SMS one request each; a gateway that cannot be reached (5xx, timeout)
+    ends the batch, and the rest stay pending for the next run."""
+    config = current_app.config
+    outcome: Counter[str] = Counter()
+    with sms.gateway(config) as wire:
+        # Plain rows, not ORM objects: each outcome commits, which would expire them all again.
+        rows = db.session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.dedup_key,
+                OutboxMessage.attempts,
+                OutboxMessage.to_phone,
+                OutboxMessage.body_text,
+                OutboxMessage.links,
+                OutboxMessage.locale,
+            )
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+        ).all()
+        new_links: list[dict[str, Any]] = []
+        batch = [
+            _PendingSms(
+                m.id,
+                m.dedup_key,
+                m.attempts,
+                m.to_phone or "",
+                sms_text(m, now, new_links, live_links=wire.delivers),
+            )
+            for m in rows
+        ]
+        # The short links are stored (hashed) before the first SMS that carries one goes out.
+        short_links.store(new_links)
+        db.session.commit()
+        for pending in batch:
+            try:
+                provider_id = wire.send(pending.to_phone, pending.text, f"outbox-{pending.id}")
+            except sms.GatewayRejected as exc:
+                outcome[_record_failure(pending, worker, now, str(exc), final=True)] += 1
+                continue
+            except sms.GatewayUnavailable as exc:
+                log.warning("SMS gateway unavailable: %s", exc)
+                outcome[_record_failure(pending, worker, now, str(exc))] += 1
+                outcome["connection_errors"] += 1
+                break
+            # A delivery report may have overtaken the answer: it is not undone.
+            reported = OutboxMessage.sms_status.in_([SmsStatus.DELIVERED, SmsStatus.FAILED])
+            _finish(
+                pending.id,
+                worker,
+                state=case(
+                    (OutboxMessage.sms_status == SmsStatus.FAILED, OutboxState.FAILED.value),
+                    else_=OutboxState.SENT.value,
+                ),
+                sent_at=now,
+                last_error=case((reported, OutboxMessage.last_error), else_=None),
+                provider_id=provider_id,
+                sms_status=case((reported, OutboxMessage.sms_status), else_=SmsStatus.SENT.value),
+                status_at=case((reported, OutboxMessage.status_at), else_=now),
+            )
+            outcome["sent"] += 1
+    remaining = _still_claimed(worker, ids)
+    if remaining:
+        release(worker, "not sent: the SMS gateway could not be reached", ids)
         outcome["deferred"] += remaining
     return outcome
 

@@ -91,13 +91,27 @@ def _mint(spec: Spec) -> str | None:
     return _minters[kind](**params)
 
 
-def mint(text: str, specs: list[Spec] | None, *, html: bool = False) -> str:
-    """The text to send: each marker replaced by a freshly minted URL."""
+def live_url(spec: Spec) -> str | None:
+    """The live URL for one link (None when it can no longer be made): what a short link
+    (``/s/<code>``) opens."""
+    return _mint(spec)
+
+
+def mint(
+    text: str,
+    specs: list[Spec] | None,
+    *,
+    html: bool = False,
+    shortener: Callable[[Spec], str | None] | None = None,
+) -> str:
+    """The text to send: each marker replaced by a freshly minted URL (or, for an SMS, by the
+    short link ``shortener`` mints for it)."""
     specs = specs or []
+    make = shortener or _mint
 
     def live(match: re.Match[str]) -> str:
         index = int(match.group(1))
-        url = _mint(specs[index]) if index < len(specs) else None
+        url = make(specs[index]) if index < len(specs) else None
         if url is None:
             return _("[link no longer valid]")
         return str(escape(url)) if html else url

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.notifications import health, links, services
-from volunteer.notifications.models import JobRunStatus, OutboxState
+from volunteer.notifications.models import Channel, JobRunStatus, OutboxState, SmsStatus
 
 bp = Blueprint("notifications", __name__)
 
@@ -23,6 +23,13 @@ OUTBOX_STATES = {
     OutboxState.PENDING: _l("Waiting"),
     OutboxState.SENT: _l("Sent"),
     OutboxState.FAILED: _l("Failed"),
+}
+CHANNELS = {Channel.EMAIL: _l("Email"), Channel.SMS: _l("SMS")}
+SMS_STATUSES = {
+    SmsStatus.PENDING: _l("Not sent yet"),
+    SmsStatus.SENT: _l("Sent, not yet delivered"),
+    SmsStatus.DELIVERED: _l("Delivered to the phone"),
+    SmsStatus.FAILED: _l("Not delivered"),
 }
 JOB_STATUSES = {
     JobRunStatus.RUNNING: _l("Running"),
@@ -34,6 +41,16 @@ JOB_STATUSES = {
 @bp.app_template_filter("outbox_state")
 def outbox_state(code: str) -> str:
     return str(OUTBOX_STATES.get(code, code))  # type: ignore[call-overload]
+
+
+@bp.app_template_filter("outbox_channel")
+def outbox_channel(code: str) -> str:
+    return str(CHANNELS.get(code, code))  # type: ignore[call-overload]
+
+
+@bp.app_template_filter("sms_status")
+def sms_status(code: str | None) -> str:
+    return str(SMS_STATUSES.get(code, code or "–"))  # type: ignore[call-overload,arg-type]
 
 
 # Bearer links never reach a staff page, whatever the role: see volunteer.notifications.links.

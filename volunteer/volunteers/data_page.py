@@ -278,7 +278,7 @@ def _messages(data: dict[str, list[dict[str, Any]]]) -> Section:
             [
                 (_("Written"), _when(row.get("created_at")) or "–"),
                 (_("Status"), str(MESSAGE_STATES.get(row["state"], row["state"]))),
-                (_("To"), _text(row.get("recipient_email"))),
+                (_("To"), _text(row.get("recipient_email") or row.get("to_phone"))),
             ],
             text=row.get("body_text") or "",
         )
