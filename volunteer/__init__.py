@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.needs.views import bp as needs_bp
     from volunteer.notifications.views import bp as notifications_bp
     from volunteer.persons.views import bp as persons_bp
+    from volunteer.proposals.views import bp as proposals_bp
     from volunteer.reports.views import bp as reports_bp
     from volunteer.volunteers.views import bp as volunteers_bp
 
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp, url_prefix="/admin")
     app.register_blueprint(persons_bp)  # /henvisning (public) and /koordinator/borgere, …
+    app.register_blueprint(proposals_bp)  # /forslag (public) and /koordinator/forslag
 
 
 def _configure_logging(app: Flask) -> None:

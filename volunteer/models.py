@@ -29,6 +29,17 @@ from volunteer.persons.models import (
     ReferrerRelation,
     person_activity_types,
 )
+from volunteer.proposals.models import (
+    CommentReport,
+    Proposal,
+    ProposalAuthor,
+    ProposalComment,
+    ProposalEvent,
+    ProposalFollow,
+    ProposalRevision,
+    ProposalState,
+    ProposalSupport,
+)
 from volunteer.volunteers.models import (
     AvailabilityWindow,
     AwayPeriod,
@@ -38,6 +49,15 @@ from volunteer.volunteers.models import (
 )
 
 __all__ = [
+    "CommentReport",
+    "Proposal",
+    "ProposalAuthor",
+    "ProposalComment",
+    "ProposalEvent",
+    "ProposalFollow",
+    "ProposalRevision",
+    "ProposalState",
+    "ProposalSupport",
     "ActivityType",
     "Approval",
     "Assignment",

@@ -40,6 +40,7 @@ from volunteer.jobs.invitations import expire_invitations
 from volunteer.jobs.maintenance import next_dates, occurrence_horizon, retention
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.notifications import delivery, health
+from volunteer.proposals.digest import proposal_digests
 
 log = logging.getLogger("samskab.scheduler")
 
@@ -116,6 +117,11 @@ JOBS: dict[str, Job] = {
         certificate_renewals,
         lambda: CronTrigger(hour=8, minute=0, timezone=LOCAL_TZ),
         "announce child certificates to renew",
+    ),
+    "proposal_digests": Job(
+        proposal_digests,
+        lambda: CronTrigger(hour=17, minute=0, timezone=LOCAL_TZ),
+        "tell followers what changed on proposals",
     ),
     "retention": Job(
         retention, lambda: CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), "delete and anonymise"

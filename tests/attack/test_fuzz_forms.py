@@ -18,13 +18,15 @@ import pytest
 from attack_support import STRONG_PASSWORD, future, need_form_data, row_counts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from support import factories
 from support.auth import log_in
 from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
-from volunteer.models import User, Visit
+from volunteer.models import ProposalAuthor, User, Visit
+from volunteer.proposals import services as proposals
 from volunteer.volunteers import cannot_come
 
 ONE_MB = 1024 * 1024
@@ -100,6 +102,27 @@ def _person(w: dict[str, Any]) -> dict[str, Any]:
         "consent_given_on": "2026-11-20",
         "consent_method": "written",
         "note": "Bedst om eftermiddagen",
+    }
+
+
+def _proposal() -> dict[str, Any]:
+    return {
+        "title": "Gåklub i Løsning",
+        "what": "Vi går en tur hver tirsdag",
+        "for_whom": "Alle",
+        "postcode": "7130",
+        "local_area_id": "0",
+        "organisation_id": "1",
+        "schedule": "weekly",
+        "weekday": "1",
+        "first_date": "2026-12-08",
+        "start_time": "10:00",
+        "end_time": "11:30",
+        "helpers_wanted": "2",
+        "helper_roles": "Turledere",
+        "ask_room": "y",
+        "ask_materials": "Refleksveste",
+        "amount": "1500,50",
     }
 
 
@@ -418,6 +441,61 @@ FORMS: dict[str, Form] = {
         lambda w: f"/koordinator/henvisninger/{w['referral']}/afvis",
         lambda w: {"reason": "Ingen frivillige i området lige nu"},
     ),
+    "proposal_create": Form("volunteer", "post", lambda w: "/forslag/nyt", lambda w: _proposal()),
+    "proposal_edit": Form(
+        "volunteer", "post", lambda w: f"/forslag/{w['forslag']}/rediger", lambda w: _proposal()
+    ),
+    "proposal_invite": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/medforfattere",
+        lambda w: {"email": "medforfatter@example.org"},
+    ),
+    "proposal_coauthor": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/medforfatter/{w['coauthor_token']}",
+        lambda w: {"answer": "yes"},
+    ),
+    "proposal_support": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/med",
+        lambda w: {"kind": "helper"},
+    ),
+    "proposal_follow": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/foelg",
+        lambda w: {"follow": "1"},
+    ),
+    "proposal_comment": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/kommentarer",
+        lambda w: {"body": "Jeg kan hjælpe om tirsdagen"},
+    ),
+    "proposal_report": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/kommentarer/{w['forslag_comment']}/anmeld",
+        lambda w: {"reason": "Grimt sprog"},
+    ),
+    "proposal_hide": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/kommentarer/{w['forslag_comment']}/skjul",
+        lambda w: {"reason": "Krænkende"},
+    ),
+    "proposal_answer": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/svar",
+        lambda w: {"state": "under_review", "text": "Vi ser på det"},
+    ),
+    "proposal_list": Form(
+        "anonymous", "get", lambda w: "/forslag", lambda w: {"omraade": "1", "status": "received"}
+    ),
     "person_list": Form(
         "coordinator",
         "get",
@@ -435,7 +513,20 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
         "reset_token": make_reset_token(volunteer),
         "link_token": action_token(staff, visit, "confirmed"),
         "cannot_come_token": cannot_come.make_token(visit.id, visit.volunteer_id),
+        "coauthor_token": _coauthor_token(world),
     }
+
+
+def _coauthor_token(world: dict[str, Any]) -> str:
+    """An open co-author invitation to the world's proposal (made once per world)."""
+    author = db.session.scalar(
+        select(ProposalAuthor).where(ProposalAuthor.proposal_id == world["forslag"])
+    )
+    if author is None:
+        author = ProposalAuthor(proposal_id=world["forslag"], email="medforfatter@example.org")
+        db.session.add(author)
+        db.session.commit()
+    return proposals.make_coauthor_token(author)
 
 
 # POST routes with no input but the URL (and the CSRF token): nothing for a fuzzer to vary
@@ -451,6 +542,7 @@ NO_FIELDS = {
     "needs.change_status",
     "needs.interest",
     "needs.sign_up",
+    "proposals.submit",
     "notifications.retry",
     "volunteers.remove_away",
     "volunteers.renew_calendar",
@@ -566,6 +658,7 @@ PATH_ROUTES = [
     "/konto/ny-email/{}",
     "/konto/bekraeft/{}",
     "/min-side/afbud/{}",
+    "/forslag/medforfatter/{}",
 ]
 
 

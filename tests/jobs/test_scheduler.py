@@ -34,6 +34,7 @@ EXPECTED_JOBS = {
     "occurrence_horizon",
     "next_dates",
     "certificate_renewals",
+    "proposal_digests",
     "retention",
 }
 

@@ -23,6 +23,7 @@ from volunteer.models import (
     Centre,
     MatchRun,
     OutboxMessage,
+    ProposalComment,
     Role,
 )
 
@@ -50,6 +51,10 @@ COORDINATION = (LOGIN, 403, 403, 200, 200, 403, 403, 200)
 OWN_ORGANISATION = (LOGIN, 403, 403, 200, 404, 403, 403, 200)
 CENTRE = (LOGIN, 403, 403, 403, 403, 200, 200, 403)
 ADMIN = (LOGIN, 403, 403, 403, 403, 403, 403, 200)
+AUTHOR = (LOGIN, 200) + (403,) * 6
+# A citizen cannot answer a proposal; a coordinator of another organisation neither.
+ANSWERER = (LOGIN, 403, 403, 200, 403, 403, 403, 200)
+ANSWERER_ACTION = (LOGIN, 403, 403, 302, 403, 403, 403, 302)
 
 
 @pytest.fixture
@@ -99,6 +104,10 @@ def world(app):
     db.session.commit()
     person = factories.person(org, activity)
     referral = factories.referral(org)
+    forslag = factories.proposal(volunteer, org, title="Gåklub i Løsning")
+    comment = ProposalComment(proposal_id=forslag.id, author_id=volunteer.id, body="God idé")
+    db.session.add(comment)
+    db.session.commit()
     return {
         "users": users,
         "need": need.id,
@@ -113,6 +122,8 @@ def world(app):
         "centre": db.session.get(Centre, place.id).id,
         "person": person.id,
         "referral": referral.id,
+        "forslag": forslag.id,
+        "forslag_comment": comment.id,
     }
 
 
@@ -319,4 +330,37 @@ def routes(w):
             f"/koordinator/henvisninger/{w['referral']}/afvis",
             (LOGIN, 403, 403, 200, 404, 403, 403, 200),
         ),
+        "proposals.index": ("get", "/forslag", PUBLIC),
+        "proposals.create": ("get", "/forslag/nyt", SIGNED_IN),
+        "proposals.detail": ("get", f"/forslag/{w['forslag']}", PUBLIC),
+        # Only its authors edit a proposal (the world's is the volunteer's).
+        "proposals.edit": ("get", f"/forslag/{w['forslag']}/rediger", AUTHOR),
+        # Sent already: a message, nothing changes.
+        "proposals.submit": ("post", f"/forslag/{w['forslag']}/indsend", (LOGIN,) + (302,) * 7),
+        "proposals.invite": (
+            "post",
+            f"/forslag/{w['forslag']}/medforfattere",
+            (LOGIN, 302) + (403,) * 6,
+        ),
+        "proposals.coauthor": ("get", "/forslag/medforfatter/ugyldig", (LOGIN,) + (302,) * 7),
+        "proposals.support": ("post", f"/forslag/{w['forslag']}/med", (LOGIN,) + (302,) * 7),
+        "proposals.follow": ("post", f"/forslag/{w['forslag']}/foelg", (LOGIN,) + (302,) * 7),
+        "proposals.comment": (
+            "post",
+            f"/forslag/{w['forslag']}/kommentarer",
+            (LOGIN,) + (302,) * 7,
+        ),
+        "proposals.report": (
+            "post",
+            f"/forslag/kommentarer/{w['forslag_comment']}/anmeld",
+            (LOGIN,) + (302,) * 7,
+        ),
+        # Only the coordinators who answer the proposal (and admins) hide a comment.
+        "proposals.hide": (
+            "post",
+            f"/forslag/kommentarer/{w['forslag_comment']}/skjul",
+            ANSWERER_ACTION,
+        ),
+        "proposals.answer": ("get", f"/forslag/{w['forslag']}/svar", ANSWERER),
+        "proposals.queue": ("get", "/koordinator/forslag", COORDINATION),
     }

@@ -1,7 +1,9 @@
 """What needs a coordinator's attention now: the start page (/koordinator/).
 
-Five kinds, each only for the viewer's own organisations (admins: all of them):
+Six kinds, each only for the viewer's own organisations (admins: all of them):
 
+- overdue proposals (forslag): their answer deadline has passed without an answer, from the
+  organisations and local councils the viewer answers for, the earliest deadline first;
 - new referrals (henvisninger) waiting for a coordinator, the oldest first;
 - needs without helpers: open needs with a free place (``bookings.free_sql``) and a date ahead
   (``bookings.bookable_sql``), the soonest first;
@@ -32,6 +34,8 @@ from volunteer.coordination.services import organisation_ids
 from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.persons.models import Referral, ReferralState
+from volunteer.proposals.models import Proposal
+from volunteer.proposals.services import overdue_for
 from volunteer.volunteers.staff import visible_user_ids
 
 LIMIT = 10
@@ -68,11 +72,13 @@ class Attention:
     # Volunteers the viewer may open (``coordination.volunteer_detail``); others get no link.
     visible_volunteers: frozenset[int] = field(default_factory=frozenset)
     new_referrals: Section[Referral] = field(default_factory=lambda: Section([], 0))
+    overdue_proposals: Section[Proposal] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
         return (
-            self.new_referrals.total
+            self.overdue_proposals.total
+            + self.new_referrals.total
             + self.open_needs.total
             + self.expiring.total
             + self.unconfirmed.total
@@ -195,6 +201,12 @@ def new_referrals(viewer: User) -> Section[Referral]:
     return Section(list(rows), _count(query))
 
 
+def overdue_proposals(viewer: User, now: datetime) -> Section[Proposal]:
+    """Proposals whose answer deadline has passed without an answer, the earliest first."""
+    rows, total = overdue_for(organisation_ids(viewer), now, LIMIT)
+    return Section(rows, total)
+
+
 def attention_for(viewer: User, now: datetime) -> Attention:
     """Everything the start page shows for ``viewer`` at ``now``."""
     expiring = expiring_invitations(viewer, now)
@@ -209,4 +221,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         cancelled_today=cancelled,
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
         new_referrals=new_referrals(viewer),
+        overdue_proposals=overdue_proposals(viewer, now),
     )

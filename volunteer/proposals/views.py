@@ -1,0 +1,455 @@
+"""Proposals from the browser: the public list and page (/forslag), writing and editing, "Jeg
+er med", following, comments, co-author invitations, and the coordinators' answer
+(/forslag/<id>/svar) and queue (/koordinator/forslag)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
+
+from volunteer.auth.decorators import role_required
+from volunteer.auth.models import Role
+from volunteer.catalogue import services as catalogue
+from volunteer.clock import local_today
+from volunteer.db import utcnow
+from volunteer.i18n import long_date
+from volunteer.proposals import services, states, texts
+from volunteer.proposals.forms import (
+    AnswerForm,
+    CoauthorAnswerForm,
+    CoauthorForm,
+    CommentForm,
+    FollowForm,
+    HideForm,
+    ProposalFilterForm,
+    ProposalForm,
+    ReportForm,
+    SupportForm,
+)
+from volunteer.proposals.models import Proposal, ProposalState
+
+bp = Blueprint("proposals", __name__)
+
+ERRORS = {
+    "required": _l("This is needed."),
+    "unknown": _l("Choose from the list."),
+    "range": _l("The number is out of range."),
+    "end_before_start": _l("The end must be after the start."),
+    "nobody_answers": _l(
+        "The local area has no council in Samskab yet: choose the organisation that should answer."
+    ),
+    "not_editable": _l("The proposal has been answered and can no longer be changed."),
+    "not_author": _l("Only the proposal's authors can do that."),
+    "submitted_already": _l("The proposal has been sent already."),
+    "already_author": _l("That person is an author already."),
+    "invited_already": _l("That address has been invited already."),
+    "invalid": _l("The link is not valid any more. Ask the proposer to invite you again."),
+    "closed": _l("The proposal is closed for that."),
+    "too_long": _l("Write at most %(max)d characters.", max=services.COMMENT_MAX),
+    "forbidden": _l("That status cannot follow the current one."),
+    "not_answerer": _l("Only the coordinators who answer the proposal can do that."),
+    "reason_required": _l("A decline must give a reason."),
+}
+
+
+def _message(error: services.ProposalError) -> str:
+    return str(ERRORS.get(error.code, ERRORS["required"]))
+
+
+def _show_error(form: Any, error: services.ProposalError) -> None:
+    target = getattr(form, error.field, None)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, _message(error)]
+    else:
+        flash(_message(error), "error")
+
+
+@bp.app_template_filter("proposal_state")
+def _proposal_state(code: str) -> str:
+    return texts.state_label(code)
+
+
+@bp.app_template_filter("kroner")
+def _kroner(amount_ore: int) -> str:
+    return texts.kroner(amount_ore)
+
+
+@bp.app_template_filter("proposal_field")
+def _proposal_field(name: str) -> str:
+    return texts.field_label(name)
+
+
+@bp.app_template_global("proposal_value")
+def _proposal_value(name: str, value: Any) -> str:
+    return texts.history_value(name, value)
+
+
+@bp.app_template_filter("proposal_event")
+def _proposal_event(event: Any) -> str:
+    return texts.event_text(event)
+
+
+def _choices(form: ProposalForm) -> None:
+    form.local_area_id.choices = [SelectChoice(0, _("Chosen from the postcode"))] + [
+        SelectChoice(a.id, a.name) for a in catalogue.local_areas()
+    ]
+    form.organisation_id.choices = [SelectChoice(0, _("The local area's council"))] + [
+        SelectChoice(o.id, o.name) for o in catalogue.organisations()
+    ]
+
+
+def _amount_ore(value: Decimal | None) -> int:
+    try:
+        return int((value or Decimal(0)) * 100)
+    except (InvalidOperation, ValueError, OverflowError):
+        return -1
+
+
+def _data(form: ProposalForm) -> services.ProposalData:
+    return services.ProposalData(
+        title=form.title.data or "",
+        what=form.what.data or "",
+        for_whom=form.for_whom.data or "",
+        postcode=form.postcode.data or "",
+        local_area_id=form.local_area_id.data or 0,
+        organisation_id=form.organisation_id.data or 0,
+        schedule=form.schedule.data or "weekly",
+        weekday=form.weekday.data,
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        first_date=form.first_date.data,
+        helpers_wanted=form.helpers_wanted.data or 0,
+        helper_roles=form.helper_roles.data or "",
+        ask_room=bool(form.ask_room.data),
+        ask_materials=form.ask_materials.data or "",
+        amount_ore=_amount_ore(form.amount.data),
+    )
+
+
+def _fill(form: ProposalForm, proposal: Proposal) -> None:
+    for name in services.FIELDS:
+        if name == "amount_ore":
+            form.amount.data = Decimal(proposal.amount_ore) / 100
+        elif name in ("local_area_id", "organisation_id"):
+            getattr(form, name).data = getattr(proposal, name) or 0
+        else:
+            getattr(form, name).data = getattr(proposal, name)
+
+
+@bp.get("/forslag")
+def index() -> str:
+    """Every proposal that is not a draft (and the viewer's own drafts)."""
+    form = ProposalFilterForm(request.args)
+    form.omraade.choices = [SelectChoice(0, _("All local areas"))] + [
+        SelectChoice(a.id, a.name) for a in catalogue.local_areas()
+    ]
+    form.status.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(code, label) for code, label in texts.STATES.items() if code != "draft"
+    ]
+    area, state = 0, ""
+    if form.validate():
+        area, state = form.omraade.data or 0, form.status.data or ""
+    proposals = services.public_list(current_user, local_area_id=area, state=state)
+    return render_template("proposals/index.html", form=form, proposals=proposals)
+
+
+@bp.route("/forslag/nyt", methods=["GET", "POST"])
+@login_required
+def create() -> str | BaseResponse:
+    """Write a proposal; it is a draft until an author sends it."""
+    form = ProposalForm()
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            proposal = services.create_draft(current_user, _data(form), utcnow())
+        except services.ProposalError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Your draft is saved. Only you and your co-authors can see it."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/edit.html", form=form, proposal=None)
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    return services.visible_proposal(current_user, proposal_id)
+
+
+@bp.get("/forslag/<int:proposal_id>")
+def detail(proposal_id: int) -> str:
+    proposal = _proposal(proposal_id)
+    now = utcnow()
+    support = services.support_of(current_user, proposal)
+    support_form = SupportForm(formdata=None, kind=support.kind if support else "helper")
+    answering = states.may_answer(current_user, proposal)
+    return render_template(
+        "proposals/detail.html",
+        proposal=proposal,
+        support=support,
+        support_form=support_form,
+        counts=services.support_counts(proposal),
+        following=services.is_following(current_user, proposal),
+        comments=services.comments(proposal),
+        comment_form=CommentForm(formdata=None),
+        report_form=ReportForm(formdata=None),
+        hide_form=HideForm(formdata=None),
+        coauthor_form=CoauthorForm(formdata=None),
+        revisions=services.revisions(proposal),
+        answerers=services.answerers(proposal),
+        is_author=states.is_author(current_user, proposal),
+        may_edit=services.may_edit(current_user, proposal),
+        answering=answering,
+        overdue=states.is_overdue(proposal, now),
+        today=local_today(now),
+        open_for_support=proposal.state in services.OPEN_FOR_SUPPORT,
+    )
+
+
+@bp.route("/forslag/<int:proposal_id>/rediger", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int) -> str | BaseResponse:
+    proposal = _proposal(proposal_id)
+    if not states.is_author(current_user, proposal):
+        abort(403)
+    form = ProposalForm()
+    _choices(form)
+    if request.method == "GET":
+        _fill(form, proposal)
+    if not services.may_edit(current_user, proposal):
+        flash(_message(services.ProposalError("proposal", "not_editable")), "error")
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    if form.validate_on_submit():
+        try:
+            changed = services.update_proposal(current_user, proposal, _data(form), utcnow())
+        except services.ProposalError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Your changes are saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/edit.html", form=form, proposal=proposal)
+
+
+def _back(proposal_id: int) -> BaseResponse:
+    return redirect(url_for("proposals.detail", proposal_id=proposal_id))
+
+
+@bp.post("/forslag/<int:proposal_id>/indsend")
+@login_required
+def submit(proposal_id: int) -> BaseResponse:
+    proposal = _proposal(proposal_id)
+    try:
+        services.submit(current_user, proposal, utcnow())
+    except services.ProposalError as error:
+        flash(_message(error), "error")
+    else:
+        flash(
+            _(
+                "Your proposal is sent. You will have an answer by %(date)s.",
+                date=_long_date(proposal.answer_deadline),
+            ),
+            "success",
+        )
+    return _back(proposal.id)
+
+
+def _long_date(value: Any) -> str:
+    return long_date(value) if value else ""
+
+
+@bp.post("/forslag/<int:proposal_id>/medforfattere")
+@login_required
+def invite(proposal_id: int) -> BaseResponse:
+    proposal = _proposal(proposal_id)
+    if not states.is_author(current_user, proposal):
+        abort(403)
+    form = CoauthorForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return _back(proposal.id)
+    try:
+        services.invite_coauthor(current_user, proposal, form.email.data, utcnow())
+    except services.ProposalError as error:
+        flash(_message(error), "error")
+    else:
+        flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")
+    return _back(proposal.id)
+
+
+@bp.route("/forslag/medforfatter/<token>", methods=["GET", "POST"])
+@login_required
+def coauthor(token: str) -> str | BaseResponse:
+    """The page a co-author's invitation links to: accept or decline."""
+    try:
+        author = services.read_coauthor_token(token)
+    except services.ProposalError as error:
+        flash(_message(error), "error")
+        return redirect(url_for("proposals.index"))
+    form = CoauthorAnswerForm()
+    if form.validate_on_submit():
+        accept = form.answer.data == "yes"
+        try:
+            services.answer_coauthor(current_user, token, accept, utcnow())
+        except services.ProposalError as error:
+            flash(_message(error), "error")
+            return redirect(url_for("proposals.index"))
+        if accept:
+            flash(_("You are now a co-author of the proposal."), "success")
+            return _back(author.proposal_id)
+        flash(_("You have declined the invitation."), "success")
+        return redirect(url_for("proposals.index"))
+    return render_template("proposals/coauthor.html", author=author, form=form)
+
+
+@bp.post("/forslag/<int:proposal_id>/med")
+@login_required
+def support(proposal_id: int) -> BaseResponse:
+    """ "Jeg er med" as a helper or participant, or not after all."""
+    proposal = _proposal(proposal_id)
+    form = SupportForm()
+    if not form.validate_on_submit():
+        flash(_("Choose from the list."), "error")
+        return _back(proposal.id)
+    try:
+        services.set_support(current_user, proposal, form.kind.data or "", utcnow())
+    except services.ProposalError as error:
+        flash(_message(error), "error")
+    else:
+        flash(
+            _("Thank you – you are in. You will hear when something happens.")
+            if form.kind.data
+            else _("You are no longer in."),
+            "success",
+        )
+    return _back(proposal.id)
+
+
+@bp.post("/forslag/<int:proposal_id>/foelg")
+@login_required
+def follow(proposal_id: int) -> BaseResponse:
+    proposal = _proposal(proposal_id)
+    form = FollowForm()
+    if form.validate_on_submit():
+        try:
+            services.set_following(current_user, proposal, form.follow.data == "1", utcnow())
+        except services.ProposalError as error:
+            flash(_message(error), "error")
+        else:
+            flash(
+                _("You follow the proposal.")
+                if form.follow.data == "1"
+                else _("You no longer follow the proposal."),
+                "success",
+            )
+    return _back(proposal.id)
+
+
+@bp.post("/forslag/<int:proposal_id>/kommentarer")
+@login_required
+def comment(proposal_id: int) -> str | BaseResponse:
+    proposal = _proposal(proposal_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(current_user, proposal, form.body.data, utcnow())
+        except services.ProposalError as error:
+            flash(_message(error), "error")
+        else:
+            flash(_("Your comment is published."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+    return _back(proposal.id)
+
+
+@bp.post("/forslag/kommentarer/<int:comment_id>/anmeld")
+@login_required
+def report(comment_id: int) -> BaseResponse:
+    form = ReportForm()
+    if not form.validate_on_submit():
+        flash(_("Write at most %(max)d characters.", max=1000), "error")
+        comment = services.comment_for(comment_id, current_user)
+        return _back(comment.proposal_id)
+    comment = services.report_comment(current_user, comment_id, form.reason.data, utcnow())
+    flash(_("Thank you. A coordinator will look at the comment."), "success")
+    return _back(comment.proposal_id)
+
+
+@bp.post("/forslag/kommentarer/<int:comment_id>/skjul")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def hide(comment_id: int) -> BaseResponse:
+    comment = services.comment_for(comment_id, current_user)
+    if not states.may_answer(
+        current_user, services.visible_proposal(current_user, comment.proposal_id)
+    ):
+        abort(403)
+    form = HideForm()
+    if not form.validate_on_submit():
+        flash(_("Write a short reason."), "error")
+        return _back(comment.proposal_id)
+    try:
+        services.hide_comment(current_user, comment_id, form.reason.data, utcnow())
+    except services.ProposalError as error:
+        if error.code == "not_answerer":
+            abort(403)
+        flash(_message(error), "error")
+    else:
+        flash(_("The comment is hidden."), "success")
+    return _back(comment.proposal_id)
+
+
+def _answer_choices(proposal: Proposal) -> list[SelectChoice]:
+    return [
+        SelectChoice(str(state), texts.state_label(state))
+        for state in ProposalState
+        if state in states.TRANSITIONS[ProposalState(proposal.state)]
+    ]
+
+
+@bp.route("/forslag/<int:proposal_id>/svar", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def answer(proposal_id: int) -> str | BaseResponse:
+    """The official answer: a new status with a public text (a decline must give a reason)."""
+    proposal = _proposal(proposal_id)
+    if not states.may_answer(current_user, proposal):
+        abort(403)
+    form = AnswerForm()
+    form.state.choices = _answer_choices(proposal)
+    if form.validate_on_submit():
+        try:
+            services.answer(current_user, proposal, form.state.data, form.text.data or "", utcnow())
+        except services.ProposalError as error:
+            _show_error(form, error)
+        else:
+            flash(_("The answer is published."), "success")
+            return _back(proposal.id)
+    now = utcnow()
+    return render_template(
+        "proposals/answer.html",
+        proposal=proposal,
+        form=form,
+        overdue=states.is_overdue(proposal, now),
+    )
+
+
+@bp.get("/koordinator/forslag")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def queue() -> str:
+    """The proposals the coordinator answers, overdue first, and reported comments."""
+    now = utcnow()
+    proposals = services.to_answer(current_user, now)
+    return render_template(
+        "proposals/queue.html",
+        proposals=proposals,
+        reported=services.reported_comments(current_user),
+        overdue={p.id for p in proposals if states.is_overdue(p, now)},
+        today=local_today(now),
+    )
