@@ -25,6 +25,12 @@ from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
 from volunteer.persons.models import Person, PersonWindow, Referral
+from volunteer.proposals.models import (
+    Proposal,
+    ProposalComment,
+    ProposalState,
+    ProposalSupport,
+)
 from volunteer.volunteers.models import AvailabilityWindow, VolunteerProfile
 
 DEMO_PASSWORD = "samskab-demo-2026"
@@ -304,6 +310,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     for need in db.session.scalars(select(Need).where(Need.contact_id.is_(None))):
         need.contact = contacts.get(need.organisation)  # the history's past needs too
     _persons(today, kommune, aeldresagen, areas, activities, staff)
+    _proposals(today, areas, lokalraad, people, staff)
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
@@ -430,6 +437,129 @@ def _persons(
             message="Min mor bor alene og vil gerne have selskab til aftensmad en gang om ugen.",
             consent=True,
             created_at=local_to_utc(today - timedelta(days=2), time(19, 30)),
+        )
+    )
+
+
+def _proposals(  # type: ignore[no-untyped-def]
+    today: date, areas, lokalraad: Organisation, people: list[User], staff: list[User]
+) -> None:
+    """Citizens' proposals: one in Løsning just sent with helpers in, one overdue at the
+    Juelsminde council, one declined with its reason, one adopted, and a draft. The answer
+    deadline is the sending day plus 14 days, as ``PROPOSAL_ANSWER_DAYS`` sets by default."""
+    karen = next(p for p in people if p.email == "frivillig@example.org")
+    others = [p for p in people if p is not karen]
+    coordinator = next(p for p in staff if p.email == "koordinator@example.org")
+    council = next(p for p in staff if p.email == "lokalraad@example.org")
+
+    def sent(days_ago: int) -> datetime:
+        return local_to_utc(today - timedelta(days=days_ago), time(10))
+
+    def proposal(author: User, code: str, state: ProposalState, days_ago: int | None, **fields):  # type: ignore[no-untyped-def]
+        place = geo.lookup(code)
+        assert place is not None
+        row = Proposal(
+            created_by=author,
+            postcode=code,
+            town=place.town,
+            local_area=areas.get(code),
+            state=state,
+            created_at=sent((days_ago or 0) + 2),
+            updated_at=sent(days_ago or 0),
+            **fields,
+        )
+        if days_ago is not None:
+            row.submitted_at = sent(days_ago)
+            row.answer_deadline = today - timedelta(days=days_ago) + timedelta(days=14)
+        db.session.add(row)
+        return row
+
+    walking = proposal(
+        karen,
+        "8723",
+        ProposalState.RECEIVED,
+        3,
+        title="Vi vil starte en gåklub i Løsning",
+        what="En tur på 3-5 km hver tirsdag formiddag fra Aktivitetscenter Løsning, i roligt "
+        "tempo, med kaffe bagefter.",
+        for_whom="Alle, der gerne vil gå i selskab med andre – også med rollator.",
+        schedule="weekly",
+        weekday=1,
+        start_time=time(10),
+        end_time=time(11, 30),
+        helpers_wanted=3,
+        helper_roles="To turledere og en, der laver kaffe",
+        ask_room=True,
+        ask_materials="Refleksveste",
+        amount_ore=150_000,
+    )
+    knitting = proposal(
+        others[0],
+        "7130",
+        ProposalState.UNDER_REVIEW,
+        20,
+        title="Strikkecafé på biblioteket i Juelsminde",
+        what="Strik og snak hver anden torsdag eftermiddag.",
+        for_whom="Ældre, der bor alene",
+        organisation=lokalraad,
+        helpers_wanted=2,
+        helper_roles="To, der kan lære fra sig",
+        ask_materials="Garn og pinde",
+        amount_ore=50_000,
+        answer_text="Vi undersøger, om biblioteket har et lokale.",
+        answered_by=council,
+        answered_at=sent(15),
+    )
+    proposal(
+        others[1],
+        "8722",
+        ProposalState.DECLINED,
+        30,
+        title="Fællesspisning hver aften i Hedensted",
+        what="Varm mad hver aften for alle.",
+        amount_ore=2_000_000,
+        answer_text="Vi kan ikke betale for mad hver aften. Prøv gerne med én aften om "
+        "måneden – så hjælper vi med et lokale.",
+        answered_by=coordinator,
+        answered_at=sent(25),
+    )
+    proposal(
+        others[2],
+        "8783",
+        ProposalState.ADOPTED,
+        40,
+        title="Lektiecafé i Hornsyld",
+        what="Hjælp til lektier mandag og onsdag efter skole.",
+        for_whom="Børn i 4.-7. klasse",
+        helpers_wanted=4,
+        answer_text="Ja! Vi finder et lokale på skolen og hjælper med at finde frivillige.",
+        answered_by=coordinator,
+        answered_at=sent(33),
+    )
+    proposal(
+        karen,
+        "7130",
+        ProposalState.DRAFT,
+        None,
+        title="Havehold ved Juelsminde Plejecenter",
+        what="Vi luger og planter sammen med beboerne om foråret.",
+    )
+    for person, kind in zip(others[3:6], ("helper", "helper", "participant"), strict=True):
+        db.session.add(ProposalSupport(proposal=walking, user=person, kind=kind))
+    db.session.add(
+        ProposalComment(
+            proposal=walking,
+            author=others[3],
+            body="Jeg vil gerne være turleder, jeg kender stierne ved Løsning Mose.",
+            created_at=sent(2),
+        )
+    )
+    db.session.add(
+        ProposalComment(
+            proposal=knitting,
+            author=others[4],
+            body="Jeg har masser af garn, I kan få.",
+            created_at=sent(18),
         )
     )
 

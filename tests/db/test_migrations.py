@@ -373,3 +373,48 @@ def test_0007_counts_existing_addresses_as_confirmed_at_their_creation(empty_app
     assert "email_confirmed_at" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2
+
+
+PROPOSAL_TABLES = {
+    "proposals",
+    "proposal_revisions",
+    "proposal_authors",
+    "proposal_supports",
+    "proposal_follows",
+    "proposal_comments",
+    "comment_reports",
+    "proposal_events",
+}
+
+
+def test_0014_adds_the_proposal_tables_beside_existing_data_and_removes_only_them(empty_app):
+    """Additive: users made before it stay; a declined proposal without a reason is refused by
+    the database itself; down again, the proposal tables go and nothing else."""
+    upgrade(revision="0009")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at) VALUES (1, 'v@example.org', 'V', 'volunteer', 'da', true, 't',"
+                " :at)"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+    upgrade(revision="0014")
+    assert set(inspect(db.engine).get_table_names()) >= PROPOSAL_TABLES
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO proposals (id, title, what, for_whom, postcode, town, schedule,"
+                " helpers_wanted, helper_roles, ask_room, ask_materials, amount_ore, state,"
+                " created_by_id, created_at, updated_at) VALUES (1, 'Gåklub', 'Gå', '', '7130',"
+                " 'Juelsminde', 'weekly', 2, '', false, '', 0, 'received', 1, :at, :at)"
+            ),
+            {"at": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(text("UPDATE proposals SET state = 'declined' WHERE id = 1"))
+    downgrade(revision="0009")
+    assert not PROPOSAL_TABLES & set(inspect(db.engine).get_table_names())
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1

@@ -482,3 +482,24 @@ def test_the_weekly_digest_names_overdue_proposals_first(app, scene):
         )
         is None
     )
+
+
+# The demo.
+
+
+def test_the_demo_has_proposals_with_one_in_loesning_and_one_overdue(app):
+    from volunteer import demo
+
+    demo.seed(date(2026, 11, 30), volunteers=20)
+    proposals = {p.title: p for p in db.session.scalars(select(Proposal))}
+    walking = proposals["Vi vil starte en gåklub i Løsning"]
+    assert walking.local_area.name == "Løsning" and walking.state == S.RECEIVED
+    assert services.support_counts(walking) == {"helper": 2, "participant": 1}
+    council = db.session.scalar(select(User).where(User.email == "lokalraad@example.org"))
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    overdue = attention.overdue_proposals(council, now)
+    assert [p.title for p in overdue.rows] == ["Strikkecafé på biblioteket i Juelsminde"]
+    client = app.test_client()
+    page = client.get("/forslag").get_data(as_text=True)
+    assert "gåklub i Løsning" in page and "Havehold" not in page  # the draft stays hidden
+    assert client.get(f"/forslag/{walking.id}").status_code == 200

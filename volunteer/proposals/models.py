@@ -188,6 +188,7 @@ class ProposalSupport(Base):
     kind: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    proposal: Mapped[Proposal] = relationship()
     user: Mapped[User] = relationship()
 
 
@@ -221,6 +222,7 @@ class ProposalComment(Base):
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    proposal: Mapped[Proposal] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
 
