@@ -30,12 +30,14 @@ from volunteer.persons.models import (
     person_activity_types,
 )
 from volunteer.proposals.models import (
+    ActivityLead,
     CommentReport,
     Proposal,
     ProposalAuthor,
     ProposalComment,
     ProposalEvent,
     ProposalFollow,
+    ProposalNeed,
     ProposalRevision,
     ProposalState,
     ProposalSupport,
@@ -49,6 +51,8 @@ from volunteer.volunteers.models import (
 )
 
 __all__ = [
+    "ActivityLead",
+    "ProposalNeed",
     "CommentReport",
     "Proposal",
     "ProposalAuthor",

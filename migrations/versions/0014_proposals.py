@@ -2,7 +2,8 @@
 followers, comments and reports, and the events the followers' digest tells
 
 Adds ``proposals``, ``proposal_revisions``, ``proposal_authors``, ``proposal_supports``,
-``proposal_follows``, ``proposal_comments``, ``comment_reports`` and ``proposal_events``.
+``proposal_follows``, ``proposal_comments``, ``comment_reports``, ``proposal_events``, and for
+adoption ``proposal_needs`` (the needs a proposal became) and ``activity_leads`` (tovholdere).
 Additive: the previous version's code reads none of it.
 
 Revision ID: 0014
@@ -178,9 +179,38 @@ def upgrade():
     with op.batch_alter_table('comment_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_comment_reports_comment_id'), ['comment_id'], unique=False)
 
+    op.create_table('activity_leads',
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_activity_leads_need_id_needs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_activity_leads_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('need_id', 'user_id', name=op.f('pk_activity_leads'))
+    )
+    with op.batch_alter_table('activity_leads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activity_leads_user_id'), ['user_id'], unique=False)
+
+    op.create_table('proposal_needs',
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_proposal_needs_need_id_needs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_needs_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('need_id', name=op.f('pk_proposal_needs'))
+    )
+    with op.batch_alter_table('proposal_needs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_needs_proposal_id'), ['proposal_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('proposal_needs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposal_needs_proposal_id'))
+
+    op.drop_table('proposal_needs')
+    with op.batch_alter_table('activity_leads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activity_leads_user_id'))
+
+    op.drop_table('activity_leads')
     with op.batch_alter_table('comment_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_comment_reports_comment_id'))
 

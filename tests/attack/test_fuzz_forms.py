@@ -493,6 +493,18 @@ FORMS: dict[str, Form] = {
         lambda w: f"/forslag/{w['forslag']}/svar",
         lambda w: {"state": "under_review", "text": "Vi ser på det"},
     ),
+    "proposal_adopt": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/opgave",
+        lambda w: need_form_data(),
+    ),
+    "proposal_visit": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/aktivitet/besoeg/{w['visit']}",
+        lambda w: {"outcome": "confirmed"},
+    ),
     "proposal_list": Form(
         "anonymous", "get", lambda w: "/forslag", lambda w: {"omraade": "1", "status": "received"}
     ),

@@ -384,6 +384,8 @@ PROPOSAL_TABLES = {
     "proposal_comments",
     "comment_reports",
     "proposal_events",
+    "proposal_needs",
+    "activity_leads",
 }
 
 

@@ -18,12 +18,14 @@ from volunteer.coordination.models import RunState
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import (
+    ActivityLead,
     AssignmentState,
     AwayPeriod,
     Centre,
     MatchRun,
     OutboxMessage,
     ProposalComment,
+    ProposalNeed,
     Role,
 )
 
@@ -107,6 +109,13 @@ def world(app):
     forslag = factories.proposal(volunteer, org, title="Gåklub i Løsning")
     comment = ProposalComment(proposal_id=forslag.id, author_id=volunteer.id, body="God idé")
     db.session.add(comment)
+    # The volunteer is the tovholder of the world's need, as if the proposal had become it.
+    db.session.add_all(
+        [
+            ProposalNeed(need_id=need.id, proposal_id=forslag.id),
+            ActivityLead(need_id=need.id, user_id=volunteer.id),
+        ]
+    )
     db.session.commit()
     return {
         "users": users,
@@ -363,4 +372,18 @@ def routes(w):
         ),
         "proposals.answer": ("get", f"/forslag/{w['forslag']}/svar", ANSWERER),
         "proposals.queue": ("get", "/koordinator/forslag", COORDINATION),
+        # Not adopted yet: the answerers are sent back to the proposal with a message.
+        "proposals.adopt": ("get", f"/forslag/{w['forslag']}/opgave", ANSWERER_ACTION),
+        # The tovholder (the world's volunteer) and the coordinators who answer it.
+        "proposals.activity": (
+            "get",
+            f"/forslag/{w['forslag']}/aktivitet",
+            (LOGIN, 200, 403, 200, 403, 403, 403, 200),
+        ),
+        # The world's visit is ahead: a message that it has not started, nothing recorded.
+        "proposals.confirm_visit": (
+            "post",
+            f"/forslag/aktivitet/besoeg/{w['visit']}",
+            (LOGIN, 302, 403, 302, 403, 403, 403, 302),
+        ),
     }

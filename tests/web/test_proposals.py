@@ -503,3 +503,132 @@ def test_the_demo_has_proposals_with_one_in_loesning_and_one_overdue(app):
     page = client.get("/forslag").get_data(as_text=True)
     assert "gåklub i Løsning" in page and "Havehold" not in page  # the draft stays hidden
     assert client.get(f"/forslag/{walking.id}").status_code == 200
+
+
+# Adoption: the adopted proposal becomes a need; the proposer is its tovholder.
+
+
+def _need_form(scene, **overrides):  # type: ignore[no-untyped-def]
+    from support.factories import activity_type
+
+    activity = activity_type("gaaklub")
+    data = {
+        "organisation_id": str(scene["council"].id),
+        "activity_type_id": str(activity.id),
+        "title": "Gåklub i Løsning",
+        "description": "Vi går en tur",
+        "centre_id": "0",
+        "postcode": "7860",
+        "address": "",
+        "local_area_id": str(scene["area"].id),
+        "schedule": "weekly",
+        "weekday": "1",
+        "first_date": (date.today() + timedelta(days=7)).isoformat(),
+        "last_date": "",
+        "start_time": "10:00",
+        "end_time": "11:30",
+        "slots": "3",
+        "contact_id": "",
+        "aaben": "1",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_adopted_proposal_becomes_a_need_and_its_helpers_are_invited_first(app, scene):
+    from volunteer.models import Assignment, AssignmentState, Need
+    from volunteer.proposals import adoption
+
+    proposal = _sent(scene, weekday=1, helpers_wanted=3)
+    services.set_support(scene["friend"], proposal, "helper", NOW)
+    participant = member(scene["org"], name="Pia Deltager")
+    services.set_support(participant, proposal, "participant", NOW)
+    council = app.test_client()
+    log_in(council, scene["council"])
+    url = f"/forslag/{proposal.id}/opgave"
+    assert council.get(url).status_code == 302  # not adopted yet
+    services.answer(scene["council"], proposal, "adopted", "Ja, gerne!", NOW)
+
+    page = council.get(url).get_data(as_text=True)
+    assert 'value="Gåklub i Løsning"' in page and 'value="7860"' in page  # filled in
+    prefill = adoption.need_prefill(proposal, scene["council"], date(2026, 11, 30))
+    assert prefill["slots"] == 3 and prefill["first_date"] == date(2026, 12, 1)  # a Tuesday
+    assert prefill["organisation_id"] == scene["council"].organisations[0].id
+
+    citizen = app.test_client()
+    log_in(citizen, scene["citizen"])
+    assert citizen.get(url).status_code == 403  # a citizen cannot make needs
+
+    form = _need_form(scene, organisation_id=str(scene["council"].organisations[0].id))
+    response = council.post(url, data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    need = db.session.scalar(select(Need).order_by(Need.id.desc()))
+    assert need.local_area_id == scene["area"].id
+    invited = db.session.scalars(select(Assignment).where(Assignment.need_id == need.id)).all()
+    assert [(a.volunteer_id, a.state) for a in invited] == [
+        (scene["friend"].id, AssignmentState.INVITED)
+    ]  # the helper, not the participant
+    assert db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient_id == scene["friend"].id)
+    )
+    # The proposer is the tovholder: the activity page with its helpers.
+    page = citizen.get(f"/forslag/{proposal.id}/aktivitet")
+    assert page.status_code == 200 and "Frede Frivillig" in page.get_data(as_text=True)
+    assert adoption.lead_needs(scene["citizen"], proposal) == [need]
+
+
+def test_a_tovholder_confirms_their_activitys_visits_and_sees_nothing_else(app, scene):
+    from support.factories import activity_type, need, occurrence, visit
+    from volunteer.models import ActivityLead, ProposalNeed, Visit, VisitState
+    from volunteer.proposals import adoption
+
+    activity = activity_type()
+    own = _at(scene, S.ADOPTED)
+    other = _at(scene, S.ADOPTED)
+    own_need = need(scene["council"].organisations[0], activity, title="Gåklub")
+    other_need = need(scene["council"].organisations[0], activity, title="Strikkeklub")
+    db.session.add_all(
+        [
+            ProposalNeed(need_id=own_need.id, proposal_id=own.id),
+            ProposalNeed(need_id=other_need.id, proposal_id=other.id),
+            ActivityLead(need_id=own_need.id, user_id=scene["citizen"].id),
+            ActivityLead(need_id=other_need.id, user_id=scene["friend"].id),
+        ]
+    )
+    db.session.commit()
+    helper = member(scene["org"], name="Hans Hjælper")
+    started = datetime.now(UTC) - timedelta(hours=1)
+    own_visit = visit(occurrence(own_need, started), helper)
+    other_visit = visit(occurrence(other_need, started), helper)
+    ahead = visit(occurrence(own_need, datetime.now(UTC) + timedelta(days=2)), helper)
+
+    client = app.test_client()
+    log_in(client, scene["citizen"])
+    assert client.get(f"/forslag/{own.id}/aktivitet").status_code == 200
+    assert client.get(f"/forslag/{other.id}/aktivitet").status_code == 403
+    assert (
+        client.post(
+            f"/forslag/aktivitet/besoeg/{other_visit.id}", data={"outcome": "confirmed"}
+        ).status_code
+        == 403
+    )
+    # The tovholder role reaches no staff page.
+    assert client.get(f"/opgaver/{own_need.id}/frivillige").status_code == 403
+    assert client.get("/koordinator/").status_code == 403
+    assert client.get("/center/").status_code == 403
+
+    response = client.post(
+        f"/forslag/aktivitet/besoeg/{own_visit.id}", data={"outcome": "confirmed"}
+    )
+    assert response.status_code == 302
+    client.post(f"/forslag/aktivitet/besoeg/{ahead.id}", data={"outcome": "confirmed"})
+    client.post(f"/forslag/aktivitet/besoeg/{own_visit.id}", data={"outcome": "cancelled"})
+    db.session.expire_all()
+    assert db.session.get(Visit, own_visit.id).state == VisitState.CONFIRMED
+    assert db.session.get(Visit, own_visit.id).confirmed_by_id == scene["citizen"].id
+    assert db.session.get(Visit, ahead.id).state == VisitState.SCHEDULED  # not started yet
+    assert db.session.get(Visit, other_visit.id).state == VisitState.SCHEDULED
+    with pytest.raises(adoption.BadOutcome):
+        adoption.lead_record_visit(
+            scene["citizen"], own_visit.id, "cancelled", NOW + timedelta(days=9)
+        )

@@ -184,3 +184,13 @@ class CoauthorAnswerForm(SamskabForm):
 class ProposalFilterForm(SamskabGetForm):
     omraade = SelectField(_l("Local area"), coerce=int, default=0, validators=[Optional()])
     status = SelectField(_l("Status"), default="", validators=[Optional()])
+
+
+class VisitOutcomeForm(SamskabForm):
+    outcome = SelectField(
+        _l("Did the helper come?"),
+        choices=[
+            SelectChoice("confirmed", _l("Came")),
+            SelectChoice("no_show", _l("Did not come")),
+        ],
+    )

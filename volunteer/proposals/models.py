@@ -262,3 +262,33 @@ class ProposalEvent(Base):
 
     proposal: Mapped[Proposal] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+class ProposalNeed(Base):
+    """A need an adopted proposal became (one proposal may become several)."""
+
+    __tablename__ = "proposal_needs"
+
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True
+    )
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActivityLead(Base):
+    """A *tovholder*: the proposer as the contact person of the one activity (need) their
+    proposal became. Not a role on the account: it lets them see that need's helpers and
+    confirm its visits, and nothing else (``adoption.lead_needs``)."""
+
+    __tablename__ = "activity_leads"
+
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

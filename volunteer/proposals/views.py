@@ -10,17 +10,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from volunteer import bookings
 from volunteer.auth.decorators import role_required
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
+from volunteer.centres.services import TooEarly
 from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.i18n import long_date
-from volunteer.proposals import services, states, texts
+from volunteer.needs import manage
+from volunteer.needs.forms import NeedForm
+from volunteer.proposals import adoption, services, states, texts
 from volunteer.proposals.forms import (
     AnswerForm,
     CoauthorAnswerForm,
@@ -32,6 +37,7 @@ from volunteer.proposals.forms import (
     ProposalForm,
     ReportForm,
     SupportForm,
+    VisitOutcomeForm,
 )
 from volunteer.proposals.models import Proposal, ProposalState
 
@@ -205,6 +211,7 @@ def detail(proposal_id: int) -> str:
         is_author=states.is_author(current_user, proposal),
         may_edit=services.may_edit(current_user, proposal),
         answering=answering,
+        leading=bool(adoption.lead_needs(current_user, proposal)),
         overdue=states.is_overdue(proposal, now),
         today=local_today(now),
         open_for_support=proposal.state in services.OPEN_FOR_SUPPORT,
@@ -453,3 +460,80 @@ def queue() -> str:
         overdue={p.id for p in proposals if states.is_overdue(p, now)},
         today=local_today(now),
     )
+
+
+# Adoption (part 4): the adopted proposal becomes needs; the proposer is their tovholder.
+
+
+@bp.route("/forslag/<int:proposal_id>/opgave", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def adopt(proposal_id: int) -> str | BaseResponse:
+    """A need made from the adopted proposal, filled in from it; the helpers who said "Jeg er
+    med" are invited first when it is opened."""
+    from volunteer.needs.views import NEED_ERRORS, _data, _need_form
+
+    proposal = _proposal(proposal_id)
+    if not states.may_answer(current_user, proposal):
+        abort(403)
+    if proposal.state != ProposalState.ADOPTED:
+        flash(_("Adopt the proposal first; then it can become a need."), "error")
+        return _back(proposal.id)
+    now = utcnow()
+    if request.method == "GET":
+        prefill = adoption.need_prefill(proposal, current_user, local_today(now))
+        form = _need_form(NeedForm(data=prefill), current_user)
+        form.contact_id.data = current_user.id
+    else:
+        form = _need_form(NeedForm(), current_user)
+    if form.validate_on_submit():
+        try:
+            made = adoption.adopt_as_need(
+                current_user, proposal, _data(form), now, open_now="aaben" in request.form
+            )
+        except manage.NeedError as exc:
+            getattr(form, exc.field).errors.append(str(NEED_ERRORS[exc.code]))
+        else:
+            flash(
+                ngettext(
+                    "The need is saved and the proposer is its contact person. %(num)d helper "
+                    "who said they were in is invited.",
+                    "The need is saved and the proposer is its contact person. %(num)d helpers "
+                    "who said they were in are invited.",
+                    made.invited,
+                ),
+                "success",
+            )
+            return redirect(url_for("needs.people", need_id=made.need.id))
+    return render_template("needs/edit.html", form=form, need=None, proposal=proposal)
+
+
+@bp.get("/forslag/<int:proposal_id>/aktivitet")
+@login_required
+def activity(proposal_id: int) -> str:
+    """The tovholder's page: the activity's helpers and its visits to confirm."""
+    proposal = _proposal(proposal_id)
+    now = utcnow()
+    view = adoption.lead_view(current_user, proposal, now)
+    return render_template("proposals/activity.html", proposal=proposal, view=view, now=now)
+
+
+@bp.post("/forslag/aktivitet/besoeg/<int:visit_id>")
+@login_required
+def confirm_visit(visit_id: int) -> BaseResponse:
+    """The tovholder records that a helper came (or did not)."""
+    proposal_id = adoption.proposal_of(visit_id)
+    form = VisitOutcomeForm()
+    outcome = (form.outcome.data or "") if form.validate_on_submit() else ""
+    try:
+        adoption.lead_record_visit(current_user, visit_id, outcome, utcnow())
+    except TooEarly:
+        flash(_("The visit has not started yet."), "error")
+    except bookings.ForbiddenVisitMove:
+        flash(_("That visit cannot be changed any more."), "error")
+    except adoption.BadOutcome:
+        flash(_("Choose from the list."), "error")
+    else:
+        flash(_("The visit is recorded."), "success")
+    if proposal_id is None:
+        return redirect(url_for("proposals.index"))
+    return redirect(url_for("proposals.activity", proposal_id=proposal_id))
