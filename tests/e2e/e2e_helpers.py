@@ -35,6 +35,9 @@ PAGES = {
         "/privatliv",
         "/tilgaengelighed",
         "/henvisning",
+        # The demo's proposals: 1 is the walking club in Løsning (Karen's), 4 adopted, 5 her draft.
+        "/forslag",
+        "/forslag/1",
     ],
     "frivillig@example.org": [
         "/min-side/",
@@ -49,6 +52,10 @@ PAGES = {
         "/min-side/slet-konto",
         "/min-side/mine-data/vis",
         "/konto/",
+        "/forslag/nyt",
+        "/forslag/1",
+        "/forslag/1/rediger",
+        "/forslag/5",
     ],
     "koordinator@example.org": [
         "/koordinator/",
@@ -71,6 +78,11 @@ PAGES = {
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",
+        "/koordinator/forslag",
+        "/forslag/1",
+        "/forslag/1/svar",
+        "/forslag/4/opgave",
+        "/forslag/4/aktivitet",
     ],
     "bakkegaarden@example.org": ["/center/"],
     "admin@example.org": [
