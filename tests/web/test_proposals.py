@@ -632,3 +632,13 @@ def test_a_tovholder_confirms_their_activitys_visits_and_sees_nothing_else(app, 
         adoption.lead_record_visit(
             scene["citizen"], own_visit.id, "cancelled", NOW + timedelta(days=9)
         )
+
+
+def test_a_comment_hidden_before_the_digest_is_not_mailed(app, scene):
+    proposal = _sent(scene)
+    proposal_digests(app, NOW)
+    comment = services.add_comment(scene["friend"], proposal, "Noget grimt", NOW)
+    services.hide_comment(scene["council"], comment.id, "Krænkende", NOW)
+    before = db.session.scalar(select(func.count(OutboxMessage.id)))
+    assert proposal_digests(app, NOW) == {"events": 0, "messages": 0}
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == before

@@ -618,6 +618,16 @@ def hide_comment(coordinator: User, comment_id: int, reason: str, now: datetime)
     comment.hidden_reason = reason[:1000]
     comment.hidden_by_id = coordinator.id
     comment.hidden_at = now
+    # A digest not yet sent must not carry the hidden text.
+    for event in db.session.scalars(
+        select(ProposalEvent).where(
+            ProposalEvent.proposal_id == proposal.id,
+            ProposalEvent.kind == EventKind.COMMENT,
+            ProposalEvent.digested_at.is_(None),
+        )
+    ):
+        if (event.details or {}).get("comment_id") == comment.id:
+            db.session.delete(event)
     audit.record("proposal.comment_hidden", "proposal_comment", comment.id, actor_id=coordinator.id)
     db.session.commit()
     return comment
