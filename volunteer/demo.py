@@ -26,6 +26,9 @@ from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
 from volunteer.persons.models import Person, PersonWindow, Referral
 from volunteer.proposals.models import (
+    Pool,
+    PoolGrant,
+    PoolVote,
     Proposal,
     ProposalComment,
     ProposalState,
@@ -523,7 +526,7 @@ def _proposals(  # type: ignore[no-untyped-def]
         answered_by=coordinator,
         answered_at=sent(25),
     )
-    proposal(
+    homework = proposal(
         others[2],
         "8783",
         ProposalState.ADOPTED,
@@ -544,6 +547,39 @@ def _proposals(  # type: ignore[no-untyped-def]
         title="Havehold ved Juelsminde Plejecenter",
         what="Vi luger og planter sammen med beboerne om foråret.",
     )
+    # Proposals 6 and on (1–5 stay as they are: the browser tests open them by id).
+    bikes = proposal(
+        others[6],
+        "7160",
+        ProposalState.RECEIVED,
+        5,
+        title="Cykling uden alder i Tørring",
+        what="Ture i rickshaw for beboerne på plejecentret, to gange om ugen.",
+        helpers_wanted=4,
+        amount_ore=1_200_000,
+    )
+    benches = proposal(
+        others[7],
+        "7130",
+        ProposalState.ADOPTED,
+        25,
+        title="Bænke på stien langs stranden i Juelsminde",
+        what="Tre bænke, så flere kan gå turen med pauser.",
+        organisation=lokalraad,
+        amount_ore=900_000,
+        answer_text="Ja – lokalrådet betaler bænkene af lokalpuljen.",
+        answered_by=council,
+        answered_at=sent(18),
+    )
+    _pools(today, areas, {homework: (300_000, coordinator), benches: (900_000, council)})
+    db.session.flush()
+    torring = next(a for a in areas.values() if a.name == "Tørring")
+    pool = db.session.scalar(select(Pool).where(Pool.local_area_id == torring.id))
+    residents = [
+        p for p in others if p.profile is not None and p.profile.local_area_id == torring.id
+    ]
+    for person in residents[:4]:
+        db.session.add(PoolVote(pool=pool, proposal=bikes, user_id=person.id))
     for person, kind in zip(others[3:6], ("helper", "helper", "participant"), strict=True):
         db.session.add(ProposalSupport(proposal=walking, user=person, kind=kind))
     db.session.add(
@@ -562,6 +598,35 @@ def _proposals(  # type: ignore[no-untyped-def]
             created_at=sent(18),
         )
     )
+
+
+def _pools(today: date, areas, grants) -> None:  # type: ignore[no-untyped-def]
+    """One local area fund per demo local area for this year (the bigger towns vote first),
+    and the grants given to adopted proposals."""
+    pools = {}
+    for code, area in areas.items():
+        voting = code in ("7130", "7160", "8722", "8723")
+        pools[area.id] = Pool(
+            local_area=area,
+            year=today.year,
+            amount_ore=5_000_000 if voting else 2_000_000,
+            voting=voting,
+            voting_closes_on=today + timedelta(days=30) if voting else None,
+        )
+    db.session.add_all(pools.values())
+    db.session.flush()  # the pools' and the staff's ids
+    for proposal, (amount, by) in grants.items():
+        if proposal.submitted_at is None or local_today(proposal.submitted_at).year != today.year:
+            continue
+        db.session.add(
+            PoolGrant(
+                pool_id=pools[proposal.local_area.id].id,
+                proposal=proposal,
+                amount_ore=amount,
+                granted_by_id=by.id,
+                created_at=proposal.answered_at,
+            )
+        )
 
 
 def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:

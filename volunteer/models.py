@@ -32,6 +32,9 @@ from volunteer.persons.models import (
 from volunteer.proposals.models import (
     ActivityLead,
     CommentReport,
+    Pool,
+    PoolGrant,
+    PoolVote,
     Proposal,
     ProposalAuthor,
     ProposalComment,
@@ -52,6 +55,9 @@ from volunteer.volunteers.models import (
 
 __all__ = [
     "ActivityLead",
+    "Pool",
+    "PoolGrant",
+    "PoolVote",
     "ProposalNeed",
     "CommentReport",
     "Proposal",

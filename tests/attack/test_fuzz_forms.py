@@ -491,7 +491,7 @@ FORMS: dict[str, Form] = {
         "coordinator",
         "post",
         lambda w: f"/forslag/{w['forslag']}/svar",
-        lambda w: {"state": "under_review", "text": "Vi ser på det"},
+        lambda w: {"state": "under_review", "text": "Vi ser på det", "grant": "2000"},
     ),
     "proposal_adopt": Form(
         "coordinator",
@@ -555,6 +555,7 @@ NO_FIELDS = {
     "needs.interest",
     "needs.sign_up",
     "proposals.submit",
+    "proposals.vote",
     "notifications.retry",
     "volunteers.remove_away",
     "volunteers.renew_calendar",

@@ -16,7 +16,16 @@ from support.factories import occurrence, visit
 from support.routes import ROLES, routes
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.models import Need, OutboxMessage, Proposal, ProposalComment, User, Visit
+from volunteer.models import (
+    Need,
+    OutboxMessage,
+    Pool,
+    PoolGrant,
+    Proposal,
+    ProposalComment,
+    User,
+    Visit,
+)
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
@@ -125,10 +134,33 @@ def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
         {"state": "declined", "text": stored("answer_text")},
     )
 
+    # A proposal granted money from the local area fund: its title on the fund's pages.
+    pool = db.session.get(Pool, w["pool"])
+    _post(
+        volunteer,
+        "/forslag/nyt",
+        {
+            "title": stored("pool_proposal_title"),
+            "what": "Gå",
+            "postcode": "7130",
+            "local_area_id": str(pool.local_area_id),
+            "organisation_id": str(org_id),
+            "schedule": "weekly",
+            "helpers_wanted": "0",
+        },
+    )
+    granted = db.session.scalar(select(Proposal.id).order_by(Proposal.id.desc()))
+    _post(volunteer, f"/forslag/{granted}/indsend", {})
+    _post(coordinator, f"/forslag/{granted}/svar", {"state": "adopted", "grant": "100"})
+    assert db.session.scalar(select(PoolGrant.proposal_id)) == granted
+
     messages = db.session.scalars(select(OutboxMessage.id)).all()
     return [
         f"/forslag/{proposal_id}",
         f"/forslag/{proposal_id}/svar",
+        "/puljer",
+        f"/puljer/{pool.id}",
+        f"/forslag/{granted}",
         f"/opgaver/{need_id}",
         f"/opgaver/{need_id}/frivillige",
         f"/opgaver/{need_id}/rediger",

@@ -420,3 +420,70 @@ def test_0014_adds_the_proposal_tables_beside_existing_data_and_removes_only_the
     assert not PROPOSAL_TABLES & set(inspect(db.engine).get_table_names())
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+
+
+POOL_TABLES = {"pools", "pool_grants", "pool_votes"}
+
+
+def test_0015_adds_the_pool_tables_and_one_pool_per_area_and_year(empty_app):
+    """Additive; a second pool for the same area and year, or a second vote by the same account
+    for the same proposal, is refused by the database itself; down again, only they go."""
+    upgrade(revision="0014")
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at) VALUES (1, 'v@example.org', 'V', 'volunteer', 'da', true, 't',"
+                " :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO proposals (id, title, what, for_whom, postcode, town, schedule,"
+                " helpers_wanted, helper_roles, ask_room, ask_materials, amount_ore, state,"
+                " created_by_id, created_at, updated_at) VALUES (1, 'Gåklub', 'Gå', '', '7130',"
+                " 'Juelsminde', 'weekly', 2, '', false, '', 0, 'received', 1, :at, :at)"
+            ),
+            {"at": at},
+        )
+    area_id = _any_local_area_id()
+    upgrade(revision="0015")
+    assert set(inspect(db.engine).get_table_names()) >= POOL_TABLES
+    pool = (
+        "INSERT INTO pools (local_area_id, year, amount_ore, voting, created_at)"
+        " VALUES (:area, 2026, 5000000, true, :at)"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(text(pool), {"area": area_id, "at": at})
+        conn.execute(
+            text(
+                "INSERT INTO pool_votes (pool_id, proposal_id, user_id, created_at)"
+                " VALUES (1, 1, 1, :at)"
+            ),
+            {"at": at},
+        )
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(text(pool), {"area": area_id, "at": at})
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(
+            text(
+                "INSERT INTO pool_votes (pool_id, proposal_id, user_id, created_at)"
+                " VALUES (1, 1, 1, :at)"
+            ),
+            {"at": at},
+        )
+    downgrade(revision="0014")
+    assert not POOL_TABLES & set(inspect(db.engine).get_table_names())
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM proposals")).scalar() == 1
+
+
+def _any_local_area_id() -> int:
+    with db.engine.begin() as conn:
+        found = conn.execute(text("SELECT id FROM local_areas ORDER BY id LIMIT 1")).scalar()
+        if found is not None:
+            return int(found)
+        conn.execute(text("INSERT INTO local_areas (name) VALUES ('Løsning')"))
+        return int(conn.execute(text("SELECT max(id) FROM local_areas")).scalar())

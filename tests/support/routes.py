@@ -24,6 +24,7 @@ from volunteer.models import (
     Centre,
     MatchRun,
     OutboxMessage,
+    Pool,
     ProposalComment,
     ProposalNeed,
     Role,
@@ -109,6 +110,10 @@ def world(app):
     forslag = factories.proposal(volunteer, org, title="Gåklub i Løsning")
     comment = ProposalComment(proposal_id=forslag.id, author_id=volunteer.id, body="God idé")
     db.session.add(comment)
+    pool_area = factories.local_area("Puljeby", "7130")
+    db.session.flush()
+    pool = Pool(local_area_id=pool_area.id, year=utcnow().year, amount_ore=1_000_000, voting=True)
+    db.session.add(pool)
     # The volunteer is the tovholder of the world's need, as if the proposal had become it.
     db.session.add_all(
         [
@@ -133,6 +138,7 @@ def world(app):
         "referral": referral.id,
         "forslag": forslag.id,
         "forslag_comment": comment.id,
+        "pool": pool.id,
     }
 
 
@@ -380,6 +386,10 @@ def routes(w):
             f"/forslag/{w['forslag']}/aktivitet",
             (LOGIN, 200, 403, 200, 403, 403, 403, 200),
         ),
+        # The world's proposal has no fund: a message, nothing counted.
+        "proposals.vote": ("post", f"/forslag/{w['forslag']}/stem", (LOGIN,) + (302,) * 7),
+        "proposals.pools_index": ("get", "/puljer", PUBLIC),
+        "proposals.pool_detail": ("get", f"/puljer/{w['pool']}", PUBLIC),
         # The world's visit is ahead: a message that it has not started, nothing recorded.
         "proposals.confirm_visit": (
             "post",

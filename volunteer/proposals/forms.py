@@ -175,6 +175,23 @@ class AnswerForm(SamskabForm):
         filters=[strip_filter],
         validators=[Optional(), Length(max=4000, message=LONG)],
     )
+    grant = DanishDecimalField(
+        _l("Grant from the local area's fund (kroner)"),
+        description=_l("Only when you adopt it. At most what the fund has left."),
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=Decimal(0),
+                max=Decimal(100_000_000),
+                message=_l("Write an amount from 0 to 100.000.000 kroner."),
+            ),
+        ],
+    )
+
+
+class VoteForm(SamskabForm):
+    """Approve a proposal in the local area fund's vote (no fields but the CSRF token)."""
 
 
 class CoauthorAnswerForm(SamskabForm):

@@ -292,3 +292,66 @@ class ActivityLead(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Pool(Base):
+    """A local-area fund (*pulje*): an amount a local area has for proposals in one year.
+    ``voting``: the area's residents vote (approval style) before the council decides, until
+    ``voting_closes_on`` (a Copenhagen date, inclusive)."""
+
+    __tablename__ = "pools"
+    __table_args__ = (
+        UniqueConstraint("local_area_id", "year"),
+        CheckConstraint("amount_ore >= 0", name="amount_ore"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_area_id: Mapped[int] = mapped_column(
+        ForeignKey("local_areas.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    amount_ore: Mapped[int] = mapped_column(Integer, default=0)
+    voting: Mapped[bool] = mapped_column(Boolean, default=False)
+    voting_closes_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    local_area: Mapped[LocalArea] = relationship()
+
+
+class PoolGrant(Base):
+    """What the council granted a proposal from a pool (one grant per proposal)."""
+
+    __tablename__ = "pool_grants"
+    __table_args__ = (CheckConstraint("amount_ore > 0", name="amount_ore"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), unique=True
+    )
+    amount_ore: Mapped[int] = mapped_column(Integer)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship()
+    pool: Mapped[Pool] = relationship()
+
+
+class PoolVote(Base):
+    """A resident approves a proposal in the pool's vote: once per account, pool and proposal
+    (approval voting: a resident may approve several proposals)."""
+
+    __tablename__ = "pool_votes"
+    __table_args__ = (UniqueConstraint("pool_id", "user_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pool: Mapped[Pool] = relationship()
+    proposal: Mapped[Proposal] = relationship()

@@ -344,19 +344,36 @@ def submit(author: User, proposal: Proposal, now: datetime) -> None:
 
 
 def answer(
-    coordinator: User, proposal: Proposal, to: str, text: str, now: datetime
+    coordinator: User,
+    proposal: Proposal,
+    to: str,
+    text: str,
+    now: datetime,
+    grant_ore: int = 0,
 ) -> ProposalEvent:
-    """An official answer (a new state with its text). Commits."""
+    """An official answer (a new state with its text) and, adopting it, a grant of
+    ``grant_ore`` from the local area's fund (``pools.grant``), in one transaction. Commits."""
+    from volunteer.proposals import pools
+
     if to not in set(ProposalState):
         raise ProposalError("state", "unknown")
+    if grant_ore < 0:
+        raise ProposalError("grant", "range")
+    if grant_ore and to != ProposalState.ADOPTED:
+        raise ProposalError("grant", "not_adopted")
     try:
         event = states.move(proposal, ProposalState(to), coordinator, now, text)
+        if grant_ore:
+            pools.grant(coordinator, proposal, grant_ore, now)
     except states.ForbiddenMove as exc:
         raise ProposalError("state", "forbidden") from exc
     except states.NotAllowed as exc:
         raise ProposalError("state", "not_answerer") from exc
     except states.ReasonRequired as exc:
         raise ProposalError("text", "reason_required") from exc
+    except pools.PoolError as exc:
+        db.session.rollback()
+        raise ProposalError(exc.field, exc.code) from exc
     db.session.commit()
     return event
 

@@ -25,7 +25,7 @@ from volunteer.db import utcnow
 from volunteer.i18n import long_date
 from volunteer.needs import manage
 from volunteer.needs.forms import NeedForm
-from volunteer.proposals import adoption, services, states, texts
+from volunteer.proposals import adoption, pools, services, states, texts
 from volunteer.proposals.forms import (
     AnswerForm,
     CoauthorAnswerForm,
@@ -38,6 +38,7 @@ from volunteer.proposals.forms import (
     ReportForm,
     SupportForm,
     VisitOutcomeForm,
+    VoteForm,
 )
 from volunteer.proposals.models import Proposal, ProposalState
 
@@ -62,6 +63,15 @@ ERRORS = {
     "forbidden": _l("That status cannot follow the current one."),
     "not_answerer": _l("Only the coordinators who answer the proposal can do that."),
     "reason_required": _l("A decline must give a reason."),
+    "not_adopted": _l("Money can only be granted to an adopted proposal."),
+    "no_pool": _l("The local area has no fund for that year."),
+    "positive": _l("Write an amount above 0 kroner."),
+    "granted_already": _l("The proposal has been granted money already."),
+    "too_much": _l("That is more than the fund has left."),
+    "no_vote": _l("The local area's fund has no vote."),
+    "vote_closed": _l("The vote is closed."),
+    "not_resident": _l("Only residents of the local area can vote."),
+    "voted_already": _l("You have already voted for this proposal."),
 }
 
 
@@ -215,7 +225,26 @@ def detail(proposal_id: int) -> str:
         overdue=states.is_overdue(proposal, now),
         today=local_today(now),
         open_for_support=proposal.state in services.OPEN_FOR_SUPPORT,
+        fund=_fund(proposal, now),
+        vote_form=VoteForm(formdata=None),
     )
+
+
+def _fund(proposal: Proposal, now: Any) -> dict[str, Any] | None:
+    """The local area fund the proposal draws on, its grant and vote, as the page shows it."""
+    pool = pools.pool_for(proposal, now)
+    if pool is None:
+        return None
+    return {
+        "pool": pool,
+        "left": pools.left_ore(pool),
+        "grant": pools.grant_of(proposal),
+        "votes": pools.votes_for(proposal),
+        "voting_open": pools.voting_open(pool, now)
+        and proposal.state in services.OPEN_FOR_SUPPORT - {ProposalState.ADOPTED},
+        "resident": pools.is_resident(current_user, pool),
+        "voted": pools.has_voted(current_user, pool, proposal),
+    }
 
 
 @bp.route("/forslag/<int:proposal_id>/rediger", methods=["GET", "POST"])
@@ -432,7 +461,14 @@ def answer(proposal_id: int) -> str | BaseResponse:
     form.state.choices = _answer_choices(proposal)
     if form.validate_on_submit():
         try:
-            services.answer(current_user, proposal, form.state.data, form.text.data or "", utcnow())
+            services.answer(
+                current_user,
+                proposal,
+                form.state.data,
+                form.text.data or "",
+                utcnow(),
+                grant_ore=_amount_ore(form.grant.data),
+            )
         except services.ProposalError as error:
             _show_error(form, error)
         else:
@@ -444,6 +480,43 @@ def answer(proposal_id: int) -> str | BaseResponse:
         proposal=proposal,
         form=form,
         overdue=states.is_overdue(proposal, now),
+        fund=_fund(proposal, now),
+    )
+
+
+@bp.post("/forslag/<int:proposal_id>/stem")
+@login_required
+def vote(proposal_id: int) -> BaseResponse:
+    """A resident approves the proposal in the local area fund's vote."""
+    proposal = _proposal(proposal_id)
+    form = VoteForm()
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Try again."), "error")
+        return _back(proposal.id)
+    try:
+        pools.vote(current_user, proposal, utcnow())
+    except pools.PoolError as error:
+        flash(str(ERRORS.get(error.code, ERRORS["required"])), "error")
+    else:
+        flash(_("Thank you for your vote."), "success")
+    return _back(proposal.id)
+
+
+@bp.get("/puljer")
+def pools_index() -> str:
+    """Every local area fund: its amount, what it granted and what is left."""
+    return render_template("proposals/pools.html", summaries=pools.summaries())
+
+
+@bp.get("/puljer/<int:pool_id>")
+def pool_detail(pool_id: int) -> str:
+    """One fund: what it paid for, what is left, and its vote's public result."""
+    pool = pools.get_pool(pool_id)
+    return render_template(
+        "proposals/pool.html",
+        summary=pools.summary(pool),
+        results=pools.vote_results(pool),
+        voting_open=pools.voting_open(pool, utcnow()),
     )
 
 
