@@ -31,6 +31,7 @@ from volunteer.persons.models import (
 )
 from volunteer.proposals.models import (
     ActivityLead,
+    ActivityReport,
     CommentReport,
     Pool,
     PoolGrant,
@@ -55,6 +56,7 @@ from volunteer.volunteers.models import (
 
 __all__ = [
     "ActivityLead",
+    "ActivityReport",
     "Pool",
     "PoolGrant",
     "PoolVote",

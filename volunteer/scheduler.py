@@ -40,6 +40,7 @@ from volunteer.jobs.invitations import expire_invitations
 from volunteer.jobs.maintenance import next_dates, occurrence_horizon, retention
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.notifications import delivery, health
+from volunteer.proposals.closeout import closeout_reminders
 from volunteer.proposals.digest import proposal_digests
 
 log = logging.getLogger("samskab.scheduler")
@@ -122,6 +123,11 @@ JOBS: dict[str, Job] = {
         proposal_digests,
         lambda: CronTrigger(hour=17, minute=0, timezone=LOCAL_TZ),
         "tell followers what changed on proposals",
+    ),
+    "closeout_reminders": Job(
+        closeout_reminders,
+        lambda: CronTrigger(hour=9, minute=30, timezone=LOCAL_TZ),
+        "ask tovholdere how their activity went",
     ),
     "retention": Job(
         retention, lambda: CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), "delete and anonymise"

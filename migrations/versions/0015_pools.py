@@ -1,7 +1,7 @@
 """Local-area funds (puljer): a pool per local area and year, the grants the council gives
-proposals from it, and the residents' approval votes
+proposals from it, the residents' approval votes, and the tovholdere's close-outs
 
-Adds ``pools``, ``pool_grants`` and ``pool_votes``. Additive: the previous version's code reads
+Adds ``pools``, ``pool_grants``, ``pool_votes`` and ``activity_reports``. Additive: the previous version's code reads
 none of it.
 
 Revision ID: 0015
@@ -74,7 +74,32 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_pool_votes_user_id'), ['user_id'], unique=False)
 
 
+    op.create_table('activity_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('need_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('participants', sa.Integer(), nullable=False),
+    sa.Column('sessions', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('reported_on', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('participants BETWEEN 0 AND 100000', name=op.f('ck_activity_reports_participants')),
+    sa.CheckConstraint('sessions BETWEEN 0 AND 10000', name=op.f('ck_activity_reports_sessions')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_activity_reports_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['need_id'], ['needs.id'], name=op.f('fk_activity_reports_need_id_needs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activity_reports'))
+    )
+    with op.batch_alter_table('activity_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activity_reports_need_id'), ['need_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_reports_reported_on'), ['reported_on'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('activity_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activity_reports_reported_on'))
+        batch_op.drop_index(batch_op.f('ix_activity_reports_need_id'))
+
+    op.drop_table('activity_reports')
     with op.batch_alter_table('pool_votes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pool_votes_user_id'))
         batch_op.drop_index(batch_op.f('ix_pool_votes_proposal_id'))

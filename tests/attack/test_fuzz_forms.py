@@ -505,6 +505,12 @@ FORMS: dict[str, Form] = {
         lambda w: f"/forslag/aktivitet/besoeg/{w['visit']}",
         lambda w: {"outcome": "confirmed"},
     ),
+    "proposal_closeout": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/aktivitet/{w['need']}/afslut",
+        lambda w: {"participants": "12", "sessions": "6", "note": "Godt fremmøde"},
+    ),
     "proposal_list": Form(
         "anonymous", "get", lambda w: "/forslag", lambda w: {"omraade": "1", "status": "received"}
     ),

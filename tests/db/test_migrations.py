@@ -422,7 +422,7 @@ def test_0014_adds_the_proposal_tables_beside_existing_data_and_removes_only_the
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
 
 
-POOL_TABLES = {"pools", "pool_grants", "pool_votes"}
+POOL_TABLES = {"pools", "pool_grants", "pool_votes", "activity_reports"}
 
 
 def test_0015_adds_the_pool_tables_and_one_pool_per_area_and_year(empty_app):

@@ -35,6 +35,7 @@ EXPECTED_JOBS = {
     "next_dates",
     "certificate_renewals",
     "proposal_digests",
+    "closeout_reminders",
     "retention",
 }
 

@@ -281,6 +281,7 @@ def routes(w):
         "reports.export_xlsx": ("get", "/rapporter/tal.xlsx", COORDINATION),
         "reports.export_volunteers": ("get", "/rapporter/frivillige.csv", COORDINATION),
         "reports.status": ("get", "/rapporter/status", COORDINATION),
+        "reports.export_co_created": ("get", "/rapporter/samskabt.csv", COORDINATION),
         "admin.index": ("get", "/admin/", ADMIN),
         "admin.organisations": ("get", "/admin/organisationer/", ADMIN),
         "admin.edit_organisation": ("get", "/admin/organisationer/ny", ADMIN),
@@ -390,6 +391,12 @@ def routes(w):
         "proposals.vote": ("post", f"/forslag/{w['forslag']}/stem", (LOGIN,) + (302,) * 7),
         "proposals.pools_index": ("get", "/puljer", PUBLIC),
         "proposals.pool_detail": ("get", f"/puljer/{w['pool']}", PUBLIC),
+        # The tovholder (the world's volunteer) and the coordinators who manage the need.
+        "proposals.record_closeout": (
+            "post",
+            f"/forslag/aktivitet/{w['need']}/afslut",
+            (LOGIN, 302, 403, 302, 403, 403, 403, 302),
+        ),
         # The world's visit is ahead: a message that it has not started, nothing recorded.
         "proposals.confirm_visit": (
             "post",

@@ -190,6 +190,30 @@ class AnswerForm(SamskabForm):
     )
 
 
+class CloseoutForm(SamskabForm):
+    """The tovholder's close-out: how many took part, how many times, a short note."""
+
+    participants = IntegerField(
+        _l("How many took part?"),
+        validators=[
+            InputRequired(_l("This is needed.")),
+            NumberRange(min=0, max=100_000, message=_l("The number is out of range.")),
+        ],
+    )
+    sessions = IntegerField(
+        _l("How many times did you meet?"),
+        validators=[
+            InputRequired(_l("This is needed.")),
+            NumberRange(min=0, max=10_000, message=_l("The number is out of range.")),
+        ],
+    )
+    note = TextAreaField(
+        _l("A few words on how it went"),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=2000, message=LONG)],
+    )
+
+
 class VoteForm(SamskabForm):
     """Approve a proposal in the local area fund's vote (no fields but the CSRF token)."""
 

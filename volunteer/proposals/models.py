@@ -355,3 +355,24 @@ class PoolVote(Base):
 
     pool: Mapped[Pool] = relationship()
     proposal: Mapped[Proposal] = relationship()
+
+
+class ActivityReport(Base):
+    """The tovholder's close-out of an activity (a need a proposal became): how many took
+    part, how many times it met, and a short note. Made when the activity ends and every three
+    months (``closeout.closeout_reminders`` asks for it)."""
+
+    __tablename__ = "activity_reports"
+    __table_args__ = (
+        CheckConstraint("participants BETWEEN 0 AND 100000", name="participants"),
+        CheckConstraint("sessions BETWEEN 0 AND 10000", name="sessions"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    participants: Mapped[int] = mapped_column(Integer, default=0)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,9 +25,10 @@ from volunteer.db import utcnow
 from volunteer.i18n import long_date
 from volunteer.needs import manage
 from volunteer.needs.forms import NeedForm
-from volunteer.proposals import adoption, pools, services, states, texts
+from volunteer.proposals import adoption, closeout, pools, services, states, texts
 from volunteer.proposals.forms import (
     AnswerForm,
+    CloseoutForm,
     CoauthorAnswerForm,
     CoauthorForm,
     CommentForm,
@@ -587,7 +588,41 @@ def activity(proposal_id: int) -> str:
     proposal = _proposal(proposal_id)
     now = utcnow()
     view = adoption.lead_view(current_user, proposal, now)
-    return render_template("proposals/activity.html", proposal=proposal, view=view, now=now)
+    return render_template(
+        "proposals/activity.html",
+        proposal=proposal,
+        view=view,
+        now=now,
+        closeout_form=CloseoutForm(formdata=None),
+        closeouts={need.id: closeout.reports_of(need.id) for need in view.needs},
+    )
+
+
+@bp.post("/forslag/aktivitet/<int:need_id>/afslut")
+@login_required
+def record_closeout(need_id: int) -> BaseResponse:
+    """The tovholder records what happened: participants, sessions, a short note."""
+    need, proposal_id = closeout.co_created_need(need_id)
+    if not closeout.may_report(current_user, need):
+        abort(403)
+    form = CloseoutForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("proposals.activity", proposal_id=proposal_id))
+    closeout.record(
+        current_user,
+        need.id,
+        closeout.CloseoutData(
+            participants=form.participants.data or 0,
+            sessions=form.sessions.data or 0,
+            note=form.note.data or "",
+        ),
+        utcnow(),
+    )
+    flash(_("Thank you. What happened is recorded."), "success")
+    return redirect(url_for("proposals.activity", proposal_id=proposal_id))
 
 
 @bp.post("/forslag/aktivitet/besoeg/<int:visit_id>")
