@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from volunteer.notifications.views import bp as notifications_bp
     from volunteer.pairs.views import bp as pairs_bp
     from volunteer.persons.views import bp as persons_bp
+    from volunteer.proposals.views import bp as proposals_bp
     from volunteer.reports.views import bp as reports_bp
     from volunteer.volunteers.views import bp as volunteers_bp
 
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp, url_prefix="/admin")
     app.register_blueprint(sms_bp)  # /sms/status (delivery reports), /s/<code> (short links)
     app.register_blueprint(persons_bp)  # /henvisning (public) and /koordinator/borgere, …
+    app.register_blueprint(proposals_bp)  # /forslag (public) and /koordinator/forslag
 
 
 def _configure_logging(app: Flask) -> None:

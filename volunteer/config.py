@@ -125,6 +125,9 @@ DEFAULTS: dict[str, Any] = {
     "VISIT_REMINDER_HOURS": (24,),  # e.g. (24, 2) for a second reminder two hours before
     "CERTIFICATE_NOTICE_DAYS": 30,  # a børneattest's renewal is announced this long before
     "RETENTION_SENT_OUTBOX_DAYS": 180,
+    # Days a proposal (forslag) waits for its official answer, counted in local days from the
+    # day it was sent.
+    "PROPOSAL_ANSWER_DAYS": 14,
     "RETENTION_INACTIVE_YEARS": 3,
     # A person we help whose registration ended this many months ago is anonymised; a declined
     # referral too.
@@ -163,6 +166,7 @@ ENV_VARS = {
     "SAMSKAB_SMS_WEBHOOK_SECRET": "SMS_WEBHOOK_SECRET",
     "SAMSKAB_VISIT_REMINDER_HOURS": "VISIT_REMINDER_HOURS",
     "SAMSKAB_CERTIFICATE_NOTICE_DAYS": "CERTIFICATE_NOTICE_DAYS",
+    "SAMSKAB_PROPOSAL_ANSWER_DAYS": "PROPOSAL_ANSWER_DAYS",
     "SAMSKAB_SCHEDULER_LOCK_FILE": "SCHEDULER_LOCK_FILE",
     "SAMSKAB_SCHEDULER_STANDBY_POLL_S": "SCHEDULER_STANDBY_POLL_S",
     "SAMSKAB_ANONYMOUS_PAGE_CACHE_S": "ANONYMOUS_PAGE_CACHE_S",
@@ -182,6 +186,7 @@ def _coerce(key: str, value: str) -> Any:
         "WEB_PORT",
         "CERTIFICATE_NOTICE_DAYS",
         "SMS_TIMEOUT_S",
+        "PROPOSAL_ANSWER_DAYS",
     ):
         return int(value)
     if key == "VISIT_REMINDER_HOURS":  # "24,2"

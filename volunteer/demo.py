@@ -25,6 +25,15 @@ from volunteer.extensions import db
 from volunteer.needs.models import Need, NeedStatus, Occurrence, Schedule
 from volunteer.needs.services import sync_occurrences
 from volunteer.persons.models import Person, PersonWindow, Referral
+from volunteer.proposals.models import (
+    Pool,
+    PoolGrant,
+    PoolVote,
+    Proposal,
+    ProposalComment,
+    ProposalState,
+    ProposalSupport,
+)
 from volunteer.volunteers.models import AvailabilityWindow, VolunteerProfile
 
 DEMO_PASSWORD = "samskab-demo-2026"
@@ -305,6 +314,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
         need.contact = contacts.get(need.organisation)  # the history's past needs too
     _persons(today, kommune, aeldresagen, areas, activities, staff)
     _forloeb(today, kommune, aeldresagen, areas, activities, staff, people)
+    _proposals(today, areas, lokalraad, people, staff)
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
@@ -557,6 +567,191 @@ def _forloeb(
         db.session.flush()
         if ended is None:
             sync_occurrences(need, today)
+
+
+def _proposals(  # type: ignore[no-untyped-def]
+    today: date, areas, lokalraad: Organisation, people: list[User], staff: list[User]
+) -> None:
+    """Citizens' proposals: one in Løsning just sent with helpers in, one overdue at the
+    Juelsminde council, one declined with its reason, one adopted, and a draft. The answer
+    deadline is the sending day plus 14 days, as ``PROPOSAL_ANSWER_DAYS`` sets by default."""
+    karen = next(p for p in people if p.email == "frivillig@example.org")
+    others = [p for p in people if p is not karen]
+    coordinator = next(p for p in staff if p.email == "koordinator@example.org")
+    council = next(p for p in staff if p.email == "lokalraad@example.org")
+
+    def sent(days_ago: int) -> datetime:
+        return local_to_utc(today - timedelta(days=days_ago), time(10))
+
+    def proposal(author: User, code: str, state: ProposalState, days_ago: int | None, **fields):  # type: ignore[no-untyped-def]
+        place = geo.lookup(code)
+        assert place is not None
+        row = Proposal(
+            created_by=author,
+            postcode=code,
+            town=place.town,
+            local_area=areas.get(code),
+            state=state,
+            created_at=sent((days_ago or 0) + 2),
+            updated_at=sent(days_ago or 0),
+            **fields,
+        )
+        if days_ago is not None:
+            row.submitted_at = sent(days_ago)
+            row.answer_deadline = today - timedelta(days=days_ago) + timedelta(days=14)
+        db.session.add(row)
+        return row
+
+    walking = proposal(
+        karen,
+        "8723",
+        ProposalState.RECEIVED,
+        3,
+        title="Vi vil starte en gåklub i Løsning",
+        what="En tur på 3-5 km hver tirsdag formiddag fra Aktivitetscenter Løsning, i roligt "
+        "tempo, med kaffe bagefter.",
+        for_whom="Alle, der gerne vil gå i selskab med andre – også med rollator.",
+        schedule="weekly",
+        weekday=1,
+        start_time=time(10),
+        end_time=time(11, 30),
+        helpers_wanted=3,
+        helper_roles="To turledere og en, der laver kaffe",
+        ask_room=True,
+        ask_materials="Refleksveste",
+        amount_ore=150_000,
+    )
+    knitting = proposal(
+        others[0],
+        "7130",
+        ProposalState.UNDER_REVIEW,
+        20,
+        title="Strikkecafé på biblioteket i Juelsminde",
+        what="Strik og snak hver anden torsdag eftermiddag.",
+        for_whom="Ældre, der bor alene",
+        organisation=lokalraad,
+        helpers_wanted=2,
+        helper_roles="To, der kan lære fra sig",
+        ask_materials="Garn og pinde",
+        amount_ore=50_000,
+        answer_text="Vi undersøger, om biblioteket har et lokale.",
+        answered_by=council,
+        answered_at=sent(15),
+    )
+    proposal(
+        others[1],
+        "8722",
+        ProposalState.DECLINED,
+        30,
+        title="Fællesspisning hver aften i Hedensted",
+        what="Varm mad hver aften for alle.",
+        amount_ore=2_000_000,
+        answer_text="Vi kan ikke betale for mad hver aften. Prøv gerne med én aften om "
+        "måneden – så hjælper vi med et lokale.",
+        answered_by=coordinator,
+        answered_at=sent(25),
+    )
+    homework = proposal(
+        others[2],
+        "8783",
+        ProposalState.ADOPTED,
+        40,
+        title="Lektiecafé i Hornsyld",
+        what="Hjælp til lektier mandag og onsdag efter skole.",
+        for_whom="Børn i 4.-7. klasse",
+        helpers_wanted=4,
+        answer_text="Ja! Vi finder et lokale på skolen og hjælper med at finde frivillige.",
+        answered_by=coordinator,
+        answered_at=sent(33),
+    )
+    proposal(
+        karen,
+        "7130",
+        ProposalState.DRAFT,
+        None,
+        title="Havehold ved Juelsminde Plejecenter",
+        what="Vi luger og planter sammen med beboerne om foråret.",
+    )
+    # Proposals 6 and on (1–5 stay as they are: the browser tests open them by id).
+    bikes = proposal(
+        others[6],
+        "7160",
+        ProposalState.RECEIVED,
+        5,
+        title="Cykling uden alder i Tørring",
+        what="Ture i rickshaw for beboerne på plejecentret, to gange om ugen.",
+        helpers_wanted=4,
+        amount_ore=1_200_000,
+    )
+    benches = proposal(
+        others[7],
+        "7130",
+        ProposalState.ADOPTED,
+        25,
+        title="Bænke på stien langs stranden i Juelsminde",
+        what="Tre bænke, så flere kan gå turen med pauser.",
+        organisation=lokalraad,
+        amount_ore=900_000,
+        answer_text="Ja – lokalrådet betaler bænkene af lokalpuljen.",
+        answered_by=council,
+        answered_at=sent(18),
+    )
+    _pools(today, areas, {homework: (300_000, coordinator), benches: (900_000, council)})
+    db.session.flush()
+    torring = next(a for a in areas.values() if a.name == "Tørring")
+    pool = db.session.scalar(select(Pool).where(Pool.local_area_id == torring.id))
+    residents = [
+        p for p in others if p.profile is not None and p.profile.local_area_id == torring.id
+    ]
+    for person in residents[:4]:
+        db.session.add(PoolVote(pool=pool, proposal=bikes, user_id=person.id))
+    for person, kind in zip(others[3:6], ("helper", "helper", "participant"), strict=True):
+        db.session.add(ProposalSupport(proposal=walking, user=person, kind=kind))
+    db.session.add(
+        ProposalComment(
+            proposal=walking,
+            author=others[3],
+            body="Jeg vil gerne være turleder, jeg kender stierne ved Løsning Mose.",
+            created_at=sent(2),
+        )
+    )
+    db.session.add(
+        ProposalComment(
+            proposal=knitting,
+            author=others[4],
+            body="Jeg har masser af garn, I kan få.",
+            created_at=sent(18),
+        )
+    )
+
+
+def _pools(today: date, areas, grants) -> None:  # type: ignore[no-untyped-def]
+    """One local area fund per demo local area for this year (the bigger towns vote first),
+    and the grants given to adopted proposals."""
+    pools = {}
+    for code, area in areas.items():
+        voting = code in ("7130", "7160", "8722", "8723")
+        pools[area.id] = Pool(
+            local_area=area,
+            year=today.year,
+            amount_ore=5_000_000 if voting else 2_000_000,
+            voting=voting,
+            voting_closes_on=today + timedelta(days=30) if voting else None,
+        )
+    db.session.add_all(pools.values())
+    db.session.flush()  # the pools' and the staff's ids
+    for proposal, (amount, by) in grants.items():
+        if proposal.submitted_at is None or local_today(proposal.submitted_at).year != today.year:
+            continue
+        db.session.add(
+            PoolGrant(
+                pool_id=pools[proposal.local_area.id].id,
+                proposal=proposal,
+                amount_ore=amount,
+                granted_by_id=by.id,
+                created_at=proposal.answered_at,
+            )
+        )
 
 
 def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:

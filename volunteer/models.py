@@ -49,6 +49,23 @@ from volunteer.persons.models import (
     ReferrerRelation,
     person_activity_types,
 )
+from volunteer.proposals.models import (
+    ActivityLead,
+    ActivityReport,
+    CommentReport,
+    Pool,
+    PoolGrant,
+    PoolVote,
+    Proposal,
+    ProposalAuthor,
+    ProposalComment,
+    ProposalEvent,
+    ProposalFollow,
+    ProposalNeed,
+    ProposalRevision,
+    ProposalState,
+    ProposalSupport,
+)
 from volunteer.volunteers.models import (
     AvailabilityWindow,
     AwayPeriod,
@@ -58,6 +75,21 @@ from volunteer.volunteers.models import (
 )
 
 __all__ = [
+    "ActivityLead",
+    "ActivityReport",
+    "Pool",
+    "PoolGrant",
+    "PoolVote",
+    "ProposalNeed",
+    "CommentReport",
+    "Proposal",
+    "ProposalAuthor",
+    "ProposalComment",
+    "ProposalEvent",
+    "ProposalFollow",
+    "ProposalRevision",
+    "ProposalState",
+    "ProposalSupport",
     "ActivityType",
     "Approval",
     "Assignment",

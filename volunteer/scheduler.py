@@ -41,6 +41,8 @@ from volunteer.jobs.maintenance import next_dates, occurrence_horizon, retention
 from volunteer.jobs.visits import visit_followups, visit_reminders
 from volunteer.notifications import delivery, health
 from volunteer.pairs.checkins import forloeb_checkins
+from volunteer.proposals.closeout import closeout_reminders
+from volunteer.proposals.digest import proposal_digests
 
 log = logging.getLogger("samskab.scheduler")
 
@@ -122,6 +124,16 @@ JOBS: dict[str, Job] = {
         forloeb_checkins,
         lambda: CronTrigger(hour=9, minute=30, timezone=LOCAL_TZ),
         'ask forløb "how is it going?"',
+    ),
+    "proposal_digests": Job(
+        proposal_digests,
+        lambda: CronTrigger(hour=17, minute=0, timezone=LOCAL_TZ),
+        "tell followers what changed on proposals",
+    ),
+    "closeout_reminders": Job(
+        closeout_reminders,
+        lambda: CronTrigger(hour=9, minute=30, timezone=LOCAL_TZ),
+        "ask tovholdere how their activity went",
     ),
     "retention": Job(
         retention, lambda: CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), "delete and anonymise"

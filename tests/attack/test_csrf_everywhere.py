@@ -33,6 +33,11 @@ EXEMPT = {
         "per-session and uncacheable (see volunteer/main/views.py)."
     ),
 }
+# Endpoints no browser posts to: a machine's call, authenticated by its own signature instead of
+# a session's token (a browser cannot forge the signature). Their own tests prove the refusal.
+MACHINE = {
+    "sms.status": "the SMS gateway's delivery reports, HMAC-signed (tests/jobs/test_sms.py)",
+}
 DANISH_EXPIRED = "Formularen var udløbet"
 
 
@@ -48,7 +53,7 @@ def post_routes(app, w) -> dict[str, str]:  # type: ignore[no-untyped-def]
     urls = {
         rule.endpoint: table[rule.endpoint][1]
         for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or ())
+        if "POST" in (rule.methods or ()) and rule.endpoint not in MACHINE
     }
     # The matrix uses a broken link (anyone gets 400 there); a real one proves CSRF is checked
     # before the signed link is even read.

@@ -18,6 +18,7 @@ import pytest
 from attack_support import STRONG_PASSWORD, future, need_form_data, row_counts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from support import factories
 from support.auth import log_in
@@ -25,7 +26,8 @@ from volunteer.auth.managed import make_claim_token
 from volunteer.auth.services import make_reset_token
 from volunteer.centres.services import action_token
 from volunteer.extensions import db
-from volunteer.models import User, Visit
+from volunteer.models import ProposalAuthor, User, Visit
+from volunteer.proposals import services as proposals
 from volunteer.volunteers import cannot_come
 
 ONE_MB = 1024 * 1024
@@ -101,6 +103,27 @@ def _person(w: dict[str, Any]) -> dict[str, Any]:
         "consent_given_on": "2026-11-20",
         "consent_method": "written",
         "note": "Bedst om eftermiddagen",
+    }
+
+
+def _proposal() -> dict[str, Any]:
+    return {
+        "title": "Gåklub i Løsning",
+        "what": "Vi går en tur hver tirsdag",
+        "for_whom": "Alle",
+        "postcode": "7130",
+        "local_area_id": "0",
+        "organisation_id": "1",
+        "schedule": "weekly",
+        "weekday": "1",
+        "first_date": "2026-12-08",
+        "start_time": "10:00",
+        "end_time": "11:30",
+        "helpers_wanted": "2",
+        "helper_roles": "Turledere",
+        "ask_room": "y",
+        "ask_materials": "Refleksveste",
+        "amount": "1500,50",
     }
 
 
@@ -487,6 +510,79 @@ FORMS: dict[str, Form] = {
         lambda w: f"/min-side/forloeb/{w['forloeb']}/svar",
         lambda w: {"answer": "no"},
     ),
+    "proposal_create": Form("volunteer", "post", lambda w: "/forslag/nyt", lambda w: _proposal()),
+    "proposal_edit": Form(
+        "volunteer", "post", lambda w: f"/forslag/{w['forslag']}/rediger", lambda w: _proposal()
+    ),
+    "proposal_invite": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/medforfattere",
+        lambda w: {"email": "medforfatter@example.org"},
+    ),
+    "proposal_coauthor": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/medforfatter/{w['coauthor_token']}",
+        lambda w: {"answer": "yes"},
+    ),
+    "proposal_support": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/med",
+        lambda w: {"kind": "helper"},
+    ),
+    "proposal_follow": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/foelg",
+        lambda w: {"follow": "1"},
+    ),
+    "proposal_comment": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/kommentarer",
+        lambda w: {"body": "Jeg kan hjælpe om tirsdagen"},
+    ),
+    "proposal_report": Form(
+        "other_volunteer",
+        "post",
+        lambda w: f"/forslag/kommentarer/{w['forslag_comment']}/anmeld",
+        lambda w: {"reason": "Grimt sprog"},
+    ),
+    "proposal_hide": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/kommentarer/{w['forslag_comment']}/skjul",
+        lambda w: {"reason": "Krænkende"},
+    ),
+    "proposal_answer": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/svar",
+        lambda w: {"state": "under_review", "text": "Vi ser på det", "grant": "2000"},
+    ),
+    "proposal_adopt": Form(
+        "coordinator",
+        "post",
+        lambda w: f"/forslag/{w['forslag']}/opgave",
+        lambda w: need_form_data(),
+    ),
+    "proposal_visit": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/aktivitet/besoeg/{w['visit']}",
+        lambda w: {"outcome": "confirmed"},
+    ),
+    "proposal_closeout": Form(
+        "volunteer",
+        "post",
+        lambda w: f"/forslag/aktivitet/{w['need']}/afslut",
+        lambda w: {"participants": "12", "sessions": "6", "note": "Godt fremmøde"},
+    ),
+    "proposal_list": Form(
+        "anonymous", "get", lambda w: "/forslag", lambda w: {"omraade": "1", "status": "received"}
+    ),
     "person_list": Form(
         "coordinator",
         "get",
@@ -573,7 +669,20 @@ def _with_tokens(world: dict[str, Any], volunteer: User) -> dict[str, Any]:
         "link_token": action_token(staff, visit, "confirmed"),
         "cannot_come_token": cannot_come.make_token(visit.id, visit.volunteer_id),
         "claim_token": make_claim_token(db.session.get(User, world["managed_id"]), "email"),
+        "coauthor_token": _coauthor_token(world),
     }
+
+
+def _coauthor_token(world: dict[str, Any]) -> str:
+    """An open co-author invitation to the world's proposal (made once per world)."""
+    author = db.session.scalar(
+        select(ProposalAuthor).where(ProposalAuthor.proposal_id == world["forslag"])
+    )
+    if author is None:
+        author = ProposalAuthor(proposal_id=world["forslag"], email="medforfatter@example.org")
+        db.session.add(author)
+        db.session.commit()
+    return proposals.make_coauthor_token(author)
 
 
 # POST routes with no input but the URL (and the CSRF token): nothing for a fuzzer to vary
@@ -594,6 +703,8 @@ NO_FIELDS = {
     "needs.change_status",
     "needs.interest",
     "needs.sign_up",
+    "proposals.submit",
+    "proposals.vote",
     "notifications.retry",
     "pairs.checkin",
     "pairs.task_done",
@@ -714,6 +825,7 @@ PATH_ROUTES = [
     "/s/{}",
     "/konto/aktiver/{}",
     "/hvordan-gaar-det/{}",
+    "/forslag/medforfatter/{}",
 ]
 
 

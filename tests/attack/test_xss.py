@@ -16,7 +16,16 @@ from support.factories import occurrence, visit
 from support.routes import ROLES, routes
 from volunteer.db import utcnow
 from volunteer.extensions import db
-from volunteer.models import Need, OutboxMessage, User, Visit
+from volunteer.models import (
+    Need,
+    OutboxMessage,
+    Pool,
+    PoolGrant,
+    Proposal,
+    ProposalComment,
+    User,
+    Visit,
+)
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
@@ -94,8 +103,64 @@ def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
     # The reason for cancelling reaches the coordinator by email (readable in the outbox).
     _post(volunteer, f"/min-side/besoeg/{w['visit']}/aflys", {"reason": stored("cancel_reason")})
 
+    # A proposal, its comments, a hidden comment's reason and the official answer.
+    org_id = db.session.get(Proposal, w["forslag"]).organisation_id
+    _post(
+        volunteer,
+        "/forslag/nyt",
+        {
+            "title": stored("proposal_title"),
+            "what": stored("proposal_what"),
+            "for_whom": stored("proposal_for_whom"),
+            "postcode": "7130",
+            "local_area_id": "0",
+            "organisation_id": str(org_id),
+            "schedule": "weekly",
+            "helpers_wanted": "2",
+            "helper_roles": stored("proposal_helper_roles"),
+            "ask_materials": stored("proposal_materials"),
+            "amount": "100",
+        },
+    )
+    proposal_id = db.session.scalar(select(Proposal.id).order_by(Proposal.id.desc()))
+    _post(volunteer, f"/forslag/{proposal_id}/indsend", {})
+    _post(volunteer, f"/forslag/{proposal_id}/kommentarer", {"body": stored("comment")})
+    _post(volunteer, f"/forslag/{proposal_id}/kommentarer", {"body": "Skjul mig"})
+    hidden = db.session.scalar(select(ProposalComment.id).order_by(ProposalComment.id.desc()))
+    _post(coordinator, f"/forslag/kommentarer/{hidden}/skjul", {"reason": stored("hidden_reason")})
+    _post(
+        coordinator,
+        f"/forslag/{proposal_id}/svar",
+        {"state": "declined", "text": stored("answer_text")},
+    )
+
+    # A proposal granted money from the local area fund: its title on the fund's pages.
+    pool = db.session.get(Pool, w["pool"])
+    _post(
+        volunteer,
+        "/forslag/nyt",
+        {
+            "title": stored("pool_proposal_title"),
+            "what": "Gå",
+            "postcode": "7130",
+            "local_area_id": str(pool.local_area_id),
+            "organisation_id": str(org_id),
+            "schedule": "weekly",
+            "helpers_wanted": "0",
+        },
+    )
+    granted = db.session.scalar(select(Proposal.id).order_by(Proposal.id.desc()))
+    _post(volunteer, f"/forslag/{granted}/indsend", {})
+    _post(coordinator, f"/forslag/{granted}/svar", {"state": "adopted", "grant": "100"})
+    assert db.session.scalar(select(PoolGrant.proposal_id)) == granted
+
     messages = db.session.scalars(select(OutboxMessage.id)).all()
     return [
+        f"/forslag/{proposal_id}",
+        f"/forslag/{proposal_id}/svar",
+        "/puljer",
+        f"/puljer/{pool.id}",
+        f"/forslag/{granted}",
         f"/opgaver/{need_id}",
         f"/opgaver/{need_id}/frivillige",
         f"/opgaver/{need_id}/rediger",
@@ -143,6 +208,14 @@ FIELDS = (
     "help_text",
     "visit_note",
     "cancel_reason",
+    "proposal_title",
+    "proposal_what",
+    "proposal_for_whom",
+    "proposal_helper_roles",
+    "proposal_materials",
+    "comment",
+    "hidden_reason",
+    "answer_text",
 )
 
 

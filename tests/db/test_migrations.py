@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import Column, Connection, MetaData, Table, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from support import (
@@ -84,18 +84,34 @@ def test_the_upgrade_command_line_works(empty_app):
     assert "users" in inspect(db.engine).get_table_names()
 
 
+def _old(conn: Connection, name: str) -> Table:
+    """The model's table as the database at its current revision has it: only the columns that
+    revision has, with the model's defaults (the models are newer: a column added since must not
+    be written by a Core insert)."""
+    present = {c["name"] for c in inspect(conn).get_columns(name)}
+    return Table(
+        name,
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, default=c.default)
+            for c in db.metadata.tables[name].columns
+            if c.name in present
+        ),
+    )
+
+
 def _insert_0001_assignments() -> dict[int, int]:
     """Two needs with sign-ups in a 0001 database (Core inserts: the models are newer).
     Returns each assignment's expected queue number."""
-    tables = db.metadata.tables
     t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     with db.engine.begin() as conn:
         conn.execute(
-            insert(tables["organisations"]), {"id": 1, "name": "Kommune", "kind": "municipality"}
+            insert(_old(conn, "organisations")),
+            {"id": 1, "name": "Kommune", "kind": "municipality"},
         )
         _old_activity_type(conn, "spisevenner")
         conn.execute(
-            insert(tables["users"]),
+            insert(_old(conn, "users")),
             [{"id": i, "email": f"v{i}@example.org", "name": f"V {i}"} for i in range(1, 6)],
         )
         need = {
@@ -111,7 +127,7 @@ def _insert_0001_assignments() -> dict[int, int]:
             "end_time": time(19),
             "first_date": date(2026, 11, 5),
         }
-        conn.execute(insert(tables["needs"]), [{"id": 1, **need}, {"id": 2, **need}])
+        conn.execute(insert(_old(conn, "needs")), [{"id": 1, **need}, {"id": 2, **need}])
         # (id, need, volunteer, created_at): need 1 out of id order, with a tie on the time.
         rows = [
             (1, 1, 1, t0 + timedelta(minutes=5)),
@@ -122,7 +138,7 @@ def _insert_0001_assignments() -> dict[int, int]:
             (6, 2, 1, t0),
         ]
         conn.execute(
-            insert(tables["assignments"]),
+            insert(_old(conn, "assignments")),
             [
                 {
                     "id": i,
@@ -154,7 +170,6 @@ def test_0003_hides_the_bearer_links_stored_before_it(empty_app):
     """Messages written before 0003 held live reset and one-click links: the upgrade replaces
     them, and leaves other links and messages as they were."""
     upgrade(revision="0002")
-    tables = db.metadata.tables
     reset = "https://samskab.dk/konto/nulstil/eyJ1IjoxfQ.abc.def"
     confirm = "https://samskab.dk/center/link/WzEsImNvbmZpcm1lZCIsMl0.xyz"
     message = {
@@ -169,7 +184,7 @@ def test_0003_hides_the_bearer_links_stored_before_it(empty_app):
     }
     with db.engine.begin() as conn:
         conn.execute(
-            insert(tables["outbox_messages"]),
+            insert(_old(conn, "outbox_messages")),
             [
                 {**message, "id": 1, "dedup_key": "a", "body_text": f"Åbn:\n{reset}\n"},
                 {
@@ -211,7 +226,7 @@ def test_0004_keeps_solved_runs_as_done_and_the_old_code_can_still_write_them(em
     )
     with db.engine.begin() as conn:
         conn.execute(
-            insert(db.metadata.tables["organisations"]),
+            insert(_old(conn, "organisations")),
             {"id": 1, "name": "Kommune", "kind": "municipality"},
         )
         conn.execute(text(old_run), {"id": 1, "at": t0})
@@ -229,7 +244,6 @@ def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(em
     """The creator when still an active coordinator of the need's organisation; else that
     organisation's first active coordinator; else no contact."""
     upgrade(revision="0004")
-    tables = db.metadata.tables
     users = [
         # (id, role, active, organisation)
         (1, "coordinator", True, 1),
@@ -256,23 +270,23 @@ def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(em
     needs = {1: (1, 2), 2: (1, 3), 3: (2, 4), 4: (4, 7), 5: (1, None), 6: (3, 4)}
     with db.engine.begin() as conn:
         conn.execute(
-            insert(tables["organisations"]),
+            insert(_old(conn, "organisations")),
             [{"id": i, "name": f"Org {i}", "kind": "association"} for i in range(1, 5)],
         )
         _old_activity_type(conn, "lektiecafe")
         conn.execute(
-            insert(tables["users"]),
+            insert(_old(conn, "users")),
             [
                 {"id": i, "email": f"u{i}@example.org", "name": f"U {i}", "role": r, "active": a}
                 for i, r, a, _org in users
             ],
         )
         conn.execute(
-            insert(tables["organisation_members"]),
+            insert(_old(conn, "organisation_members")),
             [{"user_id": i, "organisation_id": org} for i, _r, _a, org in users if org],
         )
         conn.execute(
-            insert(tables["needs"]),
+            insert(_old(conn, "needs")),
             [
                 {**need, "id": i, "organisation_id": org, "created_by_id": creator}
                 for i, (org, creator) in needs.items()
@@ -281,11 +295,11 @@ def test_0005_gives_each_need_its_creator_or_the_first_coordinator_as_contact(em
         # SQLite copies the table: its children must survive (no cascade from the drop).
         starts = datetime(2026, 11, 2, 14, tzinfo=UTC)
         conn.execute(
-            insert(tables["occurrences"]),
+            insert(_old(conn, "occurrences")),
             {"id": 1, "need_id": 1, "starts_at": starts, "ends_at": starts + timedelta(hours=2)},
         )
         conn.execute(
-            insert(tables["assignments"]),
+            insert(_old(conn, "assignments")),
             {"id": 1, "need_id": 1, "volunteer_id": 3, "state": "accepted", "source": "signup"},
         )
     upgrade()
@@ -477,3 +491,117 @@ def test_0011_keeps_every_message_an_email_and_everyone_on_email(empty_app):
     with db.engine.connect() as conn:
         assert [i for (i,) in conn.execute(text("SELECT id FROM outbox_messages"))] == [1]
     assert "channel" not in {c["name"] for c in inspect(db.engine).get_columns("outbox_messages")}
+
+
+PROPOSAL_TABLES = {
+    "proposals",
+    "proposal_revisions",
+    "proposal_authors",
+    "proposal_supports",
+    "proposal_follows",
+    "proposal_comments",
+    "comment_reports",
+    "proposal_events",
+    "proposal_needs",
+    "activity_leads",
+}
+
+
+def test_0014_adds_the_proposal_tables_beside_existing_data_and_removes_only_them(empty_app):
+    """Additive: users made before it stay; a declined proposal without a reason is refused by
+    the database itself; down again, the proposal tables go and nothing else."""
+    upgrade(revision="0009")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at) VALUES (1, 'v@example.org', 'V', 'volunteer', 'da', true, 't',"
+                " :at)"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+    upgrade(revision="0014")
+    assert set(inspect(db.engine).get_table_names()) >= PROPOSAL_TABLES
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO proposals (id, title, what, for_whom, postcode, town, schedule,"
+                " helpers_wanted, helper_roles, ask_room, ask_materials, amount_ore, state,"
+                " created_by_id, created_at, updated_at) VALUES (1, 'Gåklub', 'Gå', '', '7130',"
+                " 'Juelsminde', 'weekly', 2, '', false, '', 0, 'received', 1, :at, :at)"
+            ),
+            {"at": datetime(2026, 11, 2, tzinfo=UTC)},
+        )
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(text("UPDATE proposals SET state = 'declined' WHERE id = 1"))
+    downgrade(revision="0009")
+    assert not PROPOSAL_TABLES & set(inspect(db.engine).get_table_names())
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+
+
+POOL_TABLES = {"pools", "pool_grants", "pool_votes", "activity_reports"}
+
+
+def test_0015_adds_the_pool_tables_and_one_pool_per_area_and_year(empty_app):
+    """Additive; a second pool for the same area and year, or a second vote by the same account
+    for the same proposal, is refused by the database itself; down again, only they go."""
+    upgrade(revision="0014")
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, locale, active, session_token,"
+                " created_at) VALUES (1, 'v@example.org', 'V', 'volunteer', 'da', true, 't',"
+                " :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO proposals (id, title, what, for_whom, postcode, town, schedule,"
+                " helpers_wanted, helper_roles, ask_room, ask_materials, amount_ore, state,"
+                " created_by_id, created_at, updated_at) VALUES (1, 'Gåklub', 'Gå', '', '7130',"
+                " 'Juelsminde', 'weekly', 2, '', false, '', 0, 'received', 1, :at, :at)"
+            ),
+            {"at": at},
+        )
+    area_id = _any_local_area_id()
+    upgrade(revision="0015")
+    assert set(inspect(db.engine).get_table_names()) >= POOL_TABLES
+    pool = (
+        "INSERT INTO pools (local_area_id, year, amount_ore, voting, created_at)"
+        " VALUES (:area, 2026, 5000000, true, :at)"
+    )
+    with db.engine.begin() as conn:
+        conn.execute(text(pool), {"area": area_id, "at": at})
+        conn.execute(
+            text(
+                "INSERT INTO pool_votes (pool_id, proposal_id, user_id, created_at)"
+                " VALUES (1, 1, 1, :at)"
+            ),
+            {"at": at},
+        )
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(text(pool), {"area": area_id, "at": at})
+    with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017,PT011
+        conn.execute(
+            text(
+                "INSERT INTO pool_votes (pool_id, proposal_id, user_id, created_at)"
+                " VALUES (1, 1, 1, :at)"
+            ),
+            {"at": at},
+        )
+    downgrade(revision="0014")
+    assert not POOL_TABLES & set(inspect(db.engine).get_table_names())
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM proposals")).scalar() == 1
+
+
+def _any_local_area_id() -> int:
+    with db.engine.begin() as conn:
+        found = conn.execute(text("SELECT id FROM local_areas ORDER BY id LIMIT 1")).scalar()
+        if found is not None:
+            return int(found)
+        conn.execute(text("INSERT INTO local_areas (name) VALUES ('Løsning')"))
+        return int(conn.execute(text("SELECT max(id) FROM local_areas")).scalar())

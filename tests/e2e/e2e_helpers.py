@@ -36,6 +36,9 @@ PAGES = {
         "/tilgaengelighed",
         "/henvisning",
         "/konto/aktiver",
+        # The demo's proposals: 1 is the walking club in Løsning (Karen's), 4 adopted, 5 her draft.
+        "/forslag",
+        "/forslag/1",
     ],
     "frivillig@example.org": [
         "/min-side/",
@@ -52,6 +55,10 @@ PAGES = {
         "/konto/",
         # Karen's forløb with Inga Holm (the demo's first forløb).
         "/min-side/forloeb/1",
+        "/forslag/nyt",
+        "/forslag/1",
+        "/forslag/1/rediger",
+        "/forslag/5",
     ],
     "koordinator@example.org": [
         "/koordinator/",
@@ -79,6 +86,11 @@ PAGES = {
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",
+        "/koordinator/forslag",
+        "/forslag/1",
+        "/forslag/1/svar",
+        "/forslag/4/opgave",
+        "/forslag/4/aktivitet",
     ],
     "bakkegaarden@example.org": ["/center/"],
     "admin@example.org": [

@@ -35,6 +35,8 @@ EXPECTED_JOBS = {
     "next_dates",
     "certificate_renewals",
     "forloeb_checkins",
+    "proposal_digests",
+    "closeout_reminders",
     "retention",
 }
 

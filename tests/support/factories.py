@@ -23,6 +23,7 @@ from volunteer.models import (
     Occurrence,
     Organisation,
     Person,
+    Proposal,
     Referral,
     Role,
     Schedule,
@@ -261,3 +262,37 @@ def referral(org: Organisation | None, postcode: str = "7130", **fields: Any) ->
     db.session.add(r)
     db.session.commit()
     return r
+
+
+def proposal(
+    author: User,
+    org: Organisation | None,
+    *,
+    state: str = "received",
+    postcode: str = "7130",
+    submitted_at: datetime | None = None,
+    **fields: Any,
+) -> Proposal:
+    """A proposal by ``author`` answered by ``org``; sent (``received``) unless ``state``
+    says otherwise, with the answer deadline 14 local days after ``submitted_at``."""
+    from volunteer.clock import local_today
+
+    place = geo.lookup(postcode)
+    assert place is not None
+    n = next(_counter)
+    values: dict[str, Any] = dict(title=f"Gåklub nummer {n}", what="Vi går en tur hver uge")
+    values.update(fields)
+    p = Proposal(
+        organisation=org,
+        postcode=place.code,
+        town=place.town,
+        state=state,
+        created_by_id=author.id,
+        **values,
+    )
+    if state != "draft":
+        p.submitted_at = submitted_at or datetime.now(UTC)
+        p.answer_deadline = local_today(p.submitted_at) + timedelta(days=14)
+    db.session.add(p)
+    db.session.commit()
+    return p

@@ -18,6 +18,7 @@ from volunteer.coordination.models import RunState
 from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.models import (
+    ActivityLead,
     AssignmentState,
     AwayPeriod,
     Centre,
@@ -27,6 +28,9 @@ from volunteer.models import (
     MatchRun,
     OidcLink,
     OutboxMessage,
+    Pool,
+    ProposalComment,
+    ProposalNeed,
     Role,
 )
 
@@ -54,6 +58,10 @@ COORDINATION = (LOGIN, 403, 403, 200, 200, 403, 403, 200)
 OWN_ORGANISATION = (LOGIN, 403, 403, 200, 404, 403, 403, 200)
 CENTRE = (LOGIN, 403, 403, 403, 403, 200, 200, 403)
 ADMIN = (LOGIN, 403, 403, 403, 403, 403, 403, 200)
+AUTHOR = (LOGIN, 200) + (403,) * 6
+# A citizen cannot answer a proposal; a coordinator of another organisation neither.
+ANSWERER = (LOGIN, 403, 403, 200, 403, 403, 403, 200)
+ANSWERER_ACTION = (LOGIN, 403, 403, 302, 403, 403, 403, 302)
 
 
 @pytest.fixture
@@ -127,6 +135,20 @@ def world(app):
         answered_at=utcnow(),
     )
     db.session.add_all([pair, checkin])
+    forslag = factories.proposal(volunteer, org, title="Gåklub i Løsning")
+    comment = ProposalComment(proposal_id=forslag.id, author_id=volunteer.id, body="God idé")
+    db.session.add(comment)
+    pool_area = factories.local_area("Puljeby", "7130")
+    db.session.flush()
+    pool = Pool(local_area_id=pool_area.id, year=utcnow().year, amount_ore=1_000_000, voting=True)
+    db.session.add(pool)
+    # The volunteer is the tovholder of the world's need, as if the proposal had become it.
+    db.session.add_all(
+        [
+            ProposalNeed(need_id=need.id, proposal_id=forslag.id),
+            ActivityLead(need_id=need.id, user_id=volunteer.id),
+        ]
+    )
     db.session.commit()
     return {
         "users": users,
@@ -146,6 +168,9 @@ def world(app):
         "forloeb": pair.id,
         "checkin": checkin.id,
         "oidc_link": waiting.id,
+        "forslag": forslag.id,
+        "forslag_comment": comment.id,
+        "pool": pool.id,
     }
 
 
@@ -331,6 +356,7 @@ def routes(w):
         "reports.export_xlsx": ("get", "/rapporter/tal.xlsx", COORDINATION),
         "reports.export_volunteers": ("get", "/rapporter/frivillige.csv", COORDINATION),
         "reports.status": ("get", "/rapporter/status", COORDINATION),
+        "reports.export_co_created": ("get", "/rapporter/samskabt.csv", COORDINATION),
         "admin.index": ("get", "/admin/", ADMIN),
         "admin.organisations": ("get", "/admin/organisationer/", ADMIN),
         "admin.edit_organisation": ("get", "/admin/organisationer/ny", ADMIN),
@@ -445,5 +471,62 @@ def routes(w):
             "post",
             f"/koordinator/henvisninger/{w['referral']}/afvis",
             (LOGIN, 403, 403, 200, 404, 403, 403, 200),
+        ),
+        "proposals.index": ("get", "/forslag", PUBLIC),
+        "proposals.create": ("get", "/forslag/nyt", SIGNED_IN),
+        "proposals.detail": ("get", f"/forslag/{w['forslag']}", PUBLIC),
+        # Only its authors edit a proposal (the world's is the volunteer's).
+        "proposals.edit": ("get", f"/forslag/{w['forslag']}/rediger", AUTHOR),
+        # Sent already: a message, nothing changes.
+        "proposals.submit": ("post", f"/forslag/{w['forslag']}/indsend", (LOGIN,) + (302,) * 7),
+        "proposals.invite": (
+            "post",
+            f"/forslag/{w['forslag']}/medforfattere",
+            (LOGIN, 302) + (403,) * 6,
+        ),
+        "proposals.coauthor": ("get", "/forslag/medforfatter/ugyldig", (LOGIN,) + (302,) * 7),
+        "proposals.support": ("post", f"/forslag/{w['forslag']}/med", (LOGIN,) + (302,) * 7),
+        "proposals.follow": ("post", f"/forslag/{w['forslag']}/foelg", (LOGIN,) + (302,) * 7),
+        "proposals.comment": (
+            "post",
+            f"/forslag/{w['forslag']}/kommentarer",
+            (LOGIN,) + (302,) * 7,
+        ),
+        "proposals.report": (
+            "post",
+            f"/forslag/kommentarer/{w['forslag_comment']}/anmeld",
+            (LOGIN,) + (302,) * 7,
+        ),
+        # Only the coordinators who answer the proposal (and admins) hide a comment.
+        "proposals.hide": (
+            "post",
+            f"/forslag/kommentarer/{w['forslag_comment']}/skjul",
+            ANSWERER_ACTION,
+        ),
+        "proposals.answer": ("get", f"/forslag/{w['forslag']}/svar", ANSWERER),
+        "proposals.queue": ("get", "/koordinator/forslag", COORDINATION),
+        # Not adopted yet: the answerers are sent back to the proposal with a message.
+        "proposals.adopt": ("get", f"/forslag/{w['forslag']}/opgave", ANSWERER_ACTION),
+        # The tovholder (the world's volunteer) and the coordinators who answer it.
+        "proposals.activity": (
+            "get",
+            f"/forslag/{w['forslag']}/aktivitet",
+            (LOGIN, 200, 403, 200, 403, 403, 403, 200),
+        ),
+        # The world's proposal has no fund: a message, nothing counted.
+        "proposals.vote": ("post", f"/forslag/{w['forslag']}/stem", (LOGIN,) + (302,) * 7),
+        "proposals.pools_index": ("get", "/puljer", PUBLIC),
+        "proposals.pool_detail": ("get", f"/puljer/{w['pool']}", PUBLIC),
+        # The tovholder (the world's volunteer) and the coordinators who manage the need.
+        "proposals.record_closeout": (
+            "post",
+            f"/forslag/aktivitet/{w['need']}/afslut",
+            (LOGIN, 302, 403, 302, 403, 403, 403, 302),
+        ),
+        # The world's visit is ahead: a message that it has not started, nothing recorded.
+        "proposals.confirm_visit": (
+            "post",
+            f"/forslag/aktivitet/besoeg/{w['visit']}",
+            (LOGIN, 302, 403, 302, 403, 403, 403, 302),
         ),
     }

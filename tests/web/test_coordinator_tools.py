@@ -25,18 +25,27 @@ def _menu(client, url: str) -> dict[str, str]:
     return {label: attrs for attrs, label in re.findall(r"<a ([^>]*)>([^<]+)</a>", nav)}
 
 
-STAFF_MENU = {"Start", "Opgaver", "Matchning", "Frivillige", "Borgere", "Rapporter", "Udbakke"}
-VOLUNTEER_MENU = {"Find en aktivitet", "Min side", "Mine besøg"}
+STAFF_MENU = {
+    "Start",
+    "Opgaver",
+    "Matchning",
+    "Frivillige",
+    "Borgere",
+    "Forslag",
+    "Rapporter",
+    "Udbakke",
+}
+VOLUNTEER_MENU = {"Find en aktivitet", "Min side", "Mine besøg", "Forslag"}
 
 
 @pytest.mark.parametrize(
     ("role", "url", "expected"),
     [
-        (None, "/", {"Find en aktivitet", "Bed om en besøgsven"}),
+        (None, "/", {"Find en aktivitet", "Bed om en besøgsven", "Forslag"}),
         (Role.VOLUNTEER, "/min-side/", VOLUNTEER_MENU),
         (Role.COORDINATOR, "/koordinator/", STAFF_MENU),
         (Role.ADMIN, "/admin/", STAFF_MENU | {"Administration"}),
-        (Role.CENTRE, "/center/", {"Besøg på mit center"}),
+        (Role.CENTRE, "/center/", {"Besøg på mit center", "Forslag"}),
     ],
 )
 def test_the_main_menu_shows_each_role_its_own_tools(client, auth, role, url, expected):

@@ -35,6 +35,7 @@ from volunteer.models import (
     Organisation,
     OutboxState,
     Person,
+    ProposalState,
     Referral,
     User,
     VisitState,
@@ -218,6 +219,7 @@ STATE_CODES = sorted(
             VisitState,
             PersonState,
             ReferralState,
+            ProposalState,
         )
         for state in states
     }

@@ -2,6 +2,8 @@
 
 Six kinds, each only for the viewer's own organisations (admins: all of them):
 
+- overdue proposals (forslag): their answer deadline has passed without an answer, from the
+  organisations and local councils the viewer answers for, the earliest deadline first;
 - new referrals (henvisninger) waiting for a coordinator, the oldest first;
 - forløb check-in answers other than "good" that nobody has handled, the oldest first;
 - needs without helpers: open needs with a free place (``bookings.free_sql``) and a date ahead
@@ -34,6 +36,8 @@ from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.pairs import checkins
 from volunteer.persons.models import Referral, ReferralState
+from volunteer.proposals.models import Proposal
+from volunteer.proposals.services import overdue_for
 from volunteer.volunteers.staff import visible_user_ids
 
 LIMIT = 10
@@ -72,11 +76,13 @@ class Attention:
     new_referrals: Section[Referral] = field(default_factory=lambda: Section([], 0))
     # Check-in answers other than good (``volunteer.pairs.checkins``).
     forloeb_tasks: Section[Any] = field(default_factory=lambda: Section([], 0))
+    overdue_proposals: Section[Proposal] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
         return (
-            self.new_referrals.total
+            self.overdue_proposals.total
+            + self.new_referrals.total
             + self.forloeb_tasks.total
             + self.open_needs.total
             + self.expiring.total
@@ -200,6 +206,12 @@ def new_referrals(viewer: User) -> Section[Referral]:
     return Section(list(rows), _count(query))
 
 
+def overdue_proposals(viewer: User, now: datetime) -> Section[Proposal]:
+    """Proposals whose answer deadline has passed without an answer, the earliest first."""
+    rows, total = overdue_for(organisation_ids(viewer), now, LIMIT)
+    return Section(rows, total)
+
+
 def attention_for(viewer: User, now: datetime) -> Attention:
     """Everything the start page shows for ``viewer`` at ``now``."""
     expiring = expiring_invitations(viewer, now)
@@ -215,4 +227,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
         new_referrals=new_referrals(viewer),
         forloeb_tasks=Section(*checkins.tasks(viewer, LIMIT)),
+        overdue_proposals=overdue_proposals(viewer, now),
     )

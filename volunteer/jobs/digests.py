@@ -19,6 +19,7 @@ from volunteer.extensions import db
 from volunteer.needs.models import Need, Occurrence, OccurrenceStatus
 from volunteer.notifications.models import OutboxMessage, OutboxState
 from volunteer.notifications.services import already_enqueued, enqueue
+from volunteer.proposals.services import overdue_for
 
 
 def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
@@ -79,9 +80,10 @@ def centre_digest(app: Flask, now: datetime) -> dict[str, int]:
 
 
 def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
-    """Monday morning, one email per coordinator and ISO week: open needs of their
-    organisations with a date ahead and free slots (``bookings.bookable_sql``), last week's
-    no-shows, and how many outbox messages failed. Nothing is sent when there is nothing to
+    """Monday morning, one email per coordinator and ISO week: proposals of their organisations
+    and local councils whose answer is overdue (first), open needs of their organisations with
+    a date ahead and free slots (``bookings.bookable_sql``), last week's no-shows, and how many
+    outbox messages failed. Nothing is sent when there is nothing to
     report."""
     today, _, _ = local_day_bounds(now)
     monday = today - timedelta(days=today.weekday())
@@ -126,13 +128,15 @@ def coordinator_digest(app: Flask, now: datetime) -> dict[str, int]:
             )
             .order_by(Occurrence.starts_at)
         ).all()
-        if not (open_needs or no_shows or failed):
+        overdue, _total = overdue_for(organisation_ids, now)
+        if not (overdue or open_needs or no_shows or failed):
             continue
         enqueue(
             key,
             person,
             "coordinator_digest",
             week=week,
+            overdue_proposals=overdue,
             open_needs=open_needs,
             no_shows=no_shows,
             failed=failed,

@@ -10,7 +10,7 @@ from volunteer.auth.models import Role
 from volunteer.clock import local_today
 from volunteer.db import utcnow
 from volunteer.pairs import services as pairs
-from volunteer.reports import charts, exports, services
+from volunteer.reports import charts, cocreated, exports, services
 from volunteer.reports.forms import ReportFilterForm, StatusForm
 from volunteer.reports.periods import previous_quarter
 
@@ -103,18 +103,83 @@ def _rendered(items: list[tuple[charts.Chart, str]]) -> list[tuple[charts.Chart,
     ]
 
 
+def _co_created(form: ReportFilterForm) -> cocreated.CoCreated:
+    return cocreated.co_created(
+        services.scope_for(current_user, form.organisation.data or None),
+        local_today(utcnow()),
+        none_label=_("No local area"),
+    )
+
+
+def _co_charts(co: cocreated.CoCreated) -> list[tuple[charts.Chart, str]]:
+    quarters = [row.label for row in co.by_quarter]
+    count = lambda v: format_decimal(v, format="#,##0")  # noqa: E731
+    return [
+        (
+            charts.Chart(
+                "r-samskabt",
+                _("Co-created activities per quarter"),
+                quarters,
+                [row.activities for row in co.by_quarter],
+                count,
+            ),
+            "bar",
+        ),
+        (
+            charts.Chart(
+                "r-deltagere",
+                _("Participants in co-created activities per quarter"),
+                quarters,
+                [row.participants for row in co.by_quarter],
+                count,
+            ),
+            "line",
+        ),
+        (
+            charts.Chart(
+                "r-samskabt-omraade",
+                _("Co-created activities per local area"),
+                [row.label for row in co.by_area],
+                [row.activities for row in co.by_area],
+                count,
+            ),
+            "bar",
+        ),
+    ]
+
+
 @bp.get("/")
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def index() -> str:
     form = _filter_form()
     report = _report(form)
+    co = _co_created(form)
     return render_template(
         "reports/index.html",
         form=form,
         report=report,
         charts=_rendered(_charts(report, "r")),
         pairs=pairs.figures(report.scope.organisation_ids, local_today(utcnow())),
+        co=co,
+        co_charts=_rendered(_co_charts(co)) if co.total.activities else [],
     )
+
+
+@bp.get("/samskabt.csv")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def export_co_created() -> Response:
+    """The co-created activities, helpers and participants by local area and per quarter."""
+    co = _co_created(_filter_form())
+    rows: list[list[object]] = [
+        [_("Grouping"), _("Name"), _("Activities"), _("Helpers"), _("Participants")]
+    ]
+    for section, section_rows in (
+        (_("By local area"), co.by_area),
+        (_("By quarter"), co.by_quarter),
+    ):
+        for row in section_rows:
+            rows.append([section, row.label, row.activities, row.helpers, row.participants])
+    return _download(exports.write_csv(rows), "text/csv", "samskab-samskabte.csv")
 
 
 def _download(body: str | bytes, mimetype: str, filename: str) -> Response:

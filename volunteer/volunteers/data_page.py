@@ -82,6 +82,8 @@ SHOWN = {
     "audit_events",
     "forloeb",
     "forloeb_checkins",
+    "proposals",
+    "proposal_supports",
 }
 
 
@@ -131,6 +133,7 @@ def sections(data: dict[str, list[dict[str, Any]]], locale: str) -> list[Section
         _visits(data),
         *([_forloeb(data)] if data.get("forloeb") else []),  # only volunteers with a forløb
         _messages(data),
+        *_proposals(data),
         _history(data),
         *_others(data),
     ]
@@ -285,6 +288,42 @@ def _messages(data: dict[str, list[dict[str, Any]]]) -> Section:
         for row in sorted(data.get("outbox_messages", []), key=lambda r: r["id"])
     ]
     return Section("beskeder", _("Emails we have sent you"), items, _("No emails."))
+
+
+def _proposals(data: dict[str, list[dict[str, Any]]]) -> list[Section]:
+    """The proposals (forslag) the person wrote, and those they said "Jeg er med" to (no
+    section when there are none)."""
+    from volunteer.proposals.models import Proposal
+    from volunteer.proposals.texts import SUPPORT_KINDS, kroner, state_label
+
+    items = [
+        Item(
+            row["title"],
+            [
+                (_("Status"), state_label(row["state"])),
+                (_("Created"), _when(row.get("created_at")) or "–"),
+                (_("Sent"), _when(row.get("submitted_at")) or "–"),
+                (_("Amount"), kroner(row.get("amount_ore") or 0)),
+                (_("What do you want to do?"), _text(row.get("what"))),
+            ],
+        )
+        for row in data.get("proposals", [])
+    ]
+    supports = data.get("proposal_supports", [])
+    titles = _names(Proposal, [row["proposal_id"] for row in supports], "title")
+    items += [
+        Item(
+            titles.get(row["proposal_id"], _("A proposal")),
+            [
+                (_("I am in"), str(SUPPORT_KINDS.get(row["kind"], row["kind"]))),
+                (_("Since"), _when(row.get("created_at")) or "–"),
+            ],
+        )
+        for row in supports
+    ]
+    if not items:
+        return []
+    return [Section("forslag", _("Your proposals"), items, "")]
 
 
 def _history(data: dict[str, list[dict[str, Any]]]) -> Section:
