@@ -97,6 +97,7 @@ PAGES = {
         "/admin/personale/",
         "/admin/centre/",
         "/admin/aktiviteter/",
+        "/puljer/ny",
     ],
 }
 
