@@ -580,6 +580,18 @@ FORMS: dict[str, Form] = {
         lambda w: f"/forslag/aktivitet/{w['need']}/afslut",
         lambda w: {"participants": "12", "sessions": "6", "note": "Godt fremmøde"},
     ),
+    "pool_create": Form(
+        "admin",
+        "post",
+        lambda w: "/puljer/ny",
+        lambda w: {
+            "local_area_id": str(w["pool_area"]),
+            "year": "2099",
+            "amount": "50000",
+            "voting": "y",
+            "voting_closes_on": "2099-03-01",
+        },
+    ),
     "proposal_list": Form(
         "anonymous", "get", lambda w: "/forslag", lambda w: {"omraade": "1", "status": "received"}
     ),

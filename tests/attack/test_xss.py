@@ -154,6 +154,13 @@ def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
     _post(coordinator, f"/forslag/{granted}/svar", {"state": "adopted", "grant": "100"})
     assert db.session.scalar(select(PoolGrant.proposal_id)) == granted
 
+    # The tovholder's close-out note, on the activity page.
+    _post(
+        volunteer,
+        f"/forslag/aktivitet/{w['need']}/afslut",
+        {"participants": "3", "sessions": "2", "note": stored("closeout_note")},
+    )
+
     messages = db.session.scalars(select(OutboxMessage.id)).all()
     return [
         f"/forslag/{proposal_id}",
@@ -161,6 +168,7 @@ def _store_everything(app, w) -> list[str]:  # type: ignore[no-untyped-def]
         "/puljer",
         f"/puljer/{pool.id}",
         f"/forslag/{granted}",
+        f"/forslag/{w['forslag']}/aktivitet",
         f"/opgaver/{need_id}",
         f"/opgaver/{need_id}/frivillige",
         f"/opgaver/{need_id}/rediger",

@@ -39,6 +39,11 @@ PAGES = {
         # The demo's proposals: 1 is the walking club in Løsning (Karen's), 4 adopted, 5 her draft.
         "/forslag",
         "/forslag/1",
+        # 6 waits in Tørring's vote; 7 was adopted and granted from Juelsminde's fund.
+        "/forslag/6",
+        "/forslag/7",
+        "/puljer",
+        "/puljer/1",
     ],
     "frivillig@example.org": [
         "/min-side/",
@@ -91,6 +96,7 @@ PAGES = {
         "/forslag/1/svar",
         "/forslag/4/opgave",
         "/forslag/4/aktivitet",
+        "/forslag/6/svar",
     ],
     "bakkegaarden@example.org": ["/center/"],
     "admin@example.org": [
@@ -101,6 +107,7 @@ PAGES = {
         "/admin/aktiviteter/",
         "/admin/login",
         "/konto/to-faktor",
+        "/puljer/ny",
     ],
 }
 

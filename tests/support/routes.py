@@ -171,6 +171,7 @@ def world(app):
         "forslag": forslag.id,
         "forslag_comment": comment.id,
         "pool": pool.id,
+        "pool_area": pool_area.id,
     }
 
 
@@ -517,6 +518,7 @@ def routes(w):
         "proposals.vote": ("post", f"/forslag/{w['forslag']}/stem", (LOGIN,) + (302,) * 7),
         "proposals.pools_index": ("get", "/puljer", PUBLIC),
         "proposals.pool_detail": ("get", f"/puljer/{w['pool']}", PUBLIC),
+        "proposals.create_pool": ("get", "/puljer/ny", ADMIN),
         # The tovholder (the world's volunteer) and the coordinators who manage the need.
         "proposals.record_closeout": (
             "post",

@@ -244,3 +244,24 @@ def test_the_demo_has_a_fund_per_local_area_and_proposals_1_to_5_stay(app):
     assert db.session.scalar(select(func.sum(PoolGrant.amount_ore))) == 1_200_000
     page = app.test_client().get("/puljer").get_data(as_text=True)
     assert "Hornsyld" in page and "9.000,00 kr." in page
+
+
+def test_an_administrator_creates_a_fund_once_per_area_and_year(scene, client):
+    log_in(client, scene["admin"])
+    data = {
+        "local_area_id": str(scene["area"].id),
+        "year": "2027",
+        "amount": "40000",
+        "voting": "y",
+        "voting_closes_on": "2027-03-01",
+    }
+    response = client.post("/puljer/ny", data=data, follow_redirects=True)
+    assert "Puljen er oprettet" in response.get_data(as_text=True)
+    pool = db.session.scalar(select(Pool).where(Pool.year == 2027))
+    assert pool.amount_ore == 4_000_000 and pool.voting_closes_on == date(2027, 3, 1)
+    again = client.post("/puljer/ny", data=data).get_data(as_text=True)
+    assert "har allerede en pulje for det år" in again
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "pool.create")) == 1
+    council = client.application.test_client()
+    log_in(council, scene["council"])
+    assert council.get("/puljer/ny").status_code == 403

@@ -214,6 +214,33 @@ class CloseoutForm(SamskabForm):
     )
 
 
+class PoolForm(SamskabForm):
+    """A new local area fund (administrators)."""
+
+    local_area_id = SelectField(_l("Local area"), coerce=int, validators=[InputRequired()])
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(_l("This is needed.")),
+            NumberRange(min=2000, max=2100, message=_l("The number is out of range.")),
+        ],
+    )
+    amount = DanishDecimalField(
+        _l("Amount (kroner)"),
+        places=2,
+        validators=[
+            InputRequired(_l("This is needed.")),
+            NumberRange(
+                min=Decimal(0),
+                max=Decimal(20_000_000),
+                message=_l("Write an amount from 0 to 20.000.000 kroner."),
+            ),
+        ],
+    )
+    voting = BooleanField(_l("Residents vote first"))
+    voting_closes_on = DateField(_l("The vote closes on"), validators=[Optional()])
+
+
 class VoteForm(SamskabForm):
     """Approve a proposal in the local area fund's vote (no fields but the CSRF token)."""
 

@@ -12,7 +12,7 @@ a unique constraint so two requests at once cannot count twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -233,3 +233,38 @@ def vote_results(pool: Pool) -> list[tuple[Proposal, int]]:
         .order_by(func.count(PoolVote.id).desc(), Proposal.id)
     ).all()
     return [(proposal, int(count)) for proposal, count in rows]
+
+
+def create_pool(
+    admin: User,
+    local_area_id: int,
+    year: int,
+    amount_ore: int,
+    voting: bool,
+    voting_closes_on: date | None,
+) -> Pool:
+    """A new fund for a local area and year (one per area and year). Audited. Commits."""
+    if db.session.get(LocalArea, local_area_id) is None:
+        raise PoolError("local_area_id", "unknown")
+    if not 2000 <= year <= 2100:
+        raise PoolError("year", "range")
+    if not 0 <= amount_ore <= 2_000_000_000:
+        raise PoolError("amount", "range")
+    pool = Pool(
+        local_area_id=local_area_id,
+        year=year,
+        amount_ore=amount_ore,
+        voting=voting,
+        voting_closes_on=voting_closes_on if voting else None,
+    )
+    db.session.add(pool)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise PoolError("year", "pool_exists") from exc
+    audit.record(
+        "pool.create", "pool", pool.id, actor_id=admin.id, year=year, amount_ore=amount_ore
+    )
+    db.session.commit()
+    return pool

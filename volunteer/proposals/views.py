@@ -34,6 +34,7 @@ from volunteer.proposals.forms import (
     CommentForm,
     FollowForm,
     HideForm,
+    PoolForm,
     ProposalFilterForm,
     ProposalForm,
     ReportForm,
@@ -73,6 +74,7 @@ ERRORS = {
     "vote_closed": _l("The vote is closed."),
     "not_resident": _l("Only residents of the local area can vote."),
     "voted_already": _l("You have already voted for this proposal."),
+    "pool_exists": _l("The local area has a fund for that year already."),
 }
 
 
@@ -507,6 +509,33 @@ def vote(proposal_id: int) -> BaseResponse:
 def pools_index() -> str:
     """Every local area fund: its amount, what it granted and what is left."""
     return render_template("proposals/pools.html", summaries=pools.summaries())
+
+
+@bp.route("/puljer/ny", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def create_pool() -> str | BaseResponse:
+    """A new local area fund: area, year, amount, and whether residents vote first."""
+    form = PoolForm()
+    form.local_area_id.choices = [SelectChoice(a.id, a.name) for a in catalogue.local_areas()]
+    if request.method == "GET":
+        form.year.data = local_today(utcnow()).year
+    if form.validate_on_submit():
+        try:
+            pool = pools.create_pool(
+                current_user,
+                form.local_area_id.data,
+                form.year.data,
+                _amount_ore(form.amount.data),
+                bool(form.voting.data),
+                form.voting_closes_on.data,
+            )
+        except pools.PoolError as error:
+            target = getattr(form, error.field, form.year)
+            target.errors = [*target.errors, str(ERRORS.get(error.code, ERRORS["range"]))]
+        else:
+            flash(_("The fund is created."), "success")
+            return redirect(url_for("proposals.pool_detail", pool_id=pool.id))
+    return render_template("proposals/pool_edit.html", form=form)
 
 
 @bp.get("/puljer/<int:pool_id>")
