@@ -1,6 +1,6 @@
 """What needs a coordinator's attention now: the start page (/koordinator/).
 
-Five kinds, each only for the viewer's own organisations (admins: all of them):
+Six kinds, each only for the viewer's own organisations (admins: all of them):
 
 - new referrals (henvisninger) waiting for a coordinator, the oldest first;
 - needs without helpers: open needs with a free place (``bookings.free_sql``) and a date ahead
@@ -8,7 +8,9 @@ Five kinds, each only for the viewer's own organisations (admins: all of them):
 - invitations about to expire: invited volunteers whose answer is due within 48 hours;
 - unconfirmed visits: visits still *scheduled* after they ended (the centre has not recorded
   them), the latest first;
-- cancellations today: visits called off for today's (Copenhagen) date.
+- cancellations today: visits called off for today's (Copenhagen) date;
+- first logins waiting: a volunteer's first login through an identity provider (MitID) that
+  asks a coordinator to approve the link to their account (``oidc.links_waiting_for``).
 
 Each kind is counted in full and listed up to ``LIMIT`` rows, in a fixed number of queries
 whatever the numbers. Reads only; nothing here commits.
@@ -23,7 +25,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
-from volunteer.auth.models import User
+from volunteer.auth import oidc
+from volunteer.auth.models import OidcLink, User
 from volunteer.bookings import bookable_sql, free_of, free_sql, held_sql
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_day_bounds
@@ -68,6 +71,7 @@ class Attention:
     # Volunteers the viewer may open (``coordination.volunteer_detail``); others get no link.
     visible_volunteers: frozenset[int] = field(default_factory=frozenset)
     new_referrals: Section[Referral] = field(default_factory=lambda: Section([], 0))
+    waiting_links: Section[OidcLink] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
@@ -77,6 +81,7 @@ class Attention:
             + self.expiring.total
             + self.unconfirmed.total
             + self.cancelled_today.total
+            + self.waiting_links.total
         )
 
 
@@ -209,4 +214,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         cancelled_today=cancelled,
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
         new_referrals=new_referrals(viewer),
+        waiting_links=Section(*oidc.links_waiting_for(viewer, LIMIT)),
     )

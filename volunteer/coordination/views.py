@@ -15,7 +15,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from volunteer import bookings, printing
+from volunteer.auth import oidc
 from volunteer.auth.decorators import role_required
+from volunteer.auth.forms import ConfirmEmailForm
 from volunteer.auth.models import Role
 from volunteer.catalogue import services as catalogue
 from volunteer.clock import local_today
@@ -298,3 +300,37 @@ def answer_approval(assignment_id: int, answer: str) -> Response:
     else:
         flash(_("%(name)s is told that it will not go ahead this time.", name=name), "info")
     return redirect(url_for("coordination.approvals_queue"))
+
+
+# First logins through an identity provider waiting for approval (the volunteers'; staff
+# accounts' stay with an administrator).
+
+
+@bp.get("/login-forbindelser")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def link_queue() -> str:
+    links, _total = oidc.links_waiting_for(current_user)
+    return render_template(
+        "coordination/login_links.html",
+        links=links,
+        form=ConfirmEmailForm(),
+        providers=oidc.providers(),
+    )
+
+
+@bp.post("/login-forbindelser/<int:link_id>/<any(godkend, afvis):answer>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def decide_link(link_id: int, answer: str) -> Response:
+    link = oidc.waiting_link_for(current_user, link_id)
+    if link is None:
+        abort(404)
+    form = ConfirmEmailForm()
+    if not form.validate():
+        return redirect(url_for("coordination.link_queue"))
+    name = link.user.name
+    oidc.decide_link(current_user, link, answer == "godkend", utcnow())
+    if answer == "godkend":
+        flash(_("The login is approved for %(name)s.", name=name), "success")
+    else:
+        flash(_("The login is refused."), "info")
+    return redirect(url_for("coordination.link_queue"))
