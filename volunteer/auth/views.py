@@ -355,8 +355,8 @@ REFUSALS = {
         "you. Volunteers: sign up, then connect the login on your account page."
     ),
     "pending": _l(
-        "Your login is waiting for an administrator's approval. You can log in when it has "
-        "been approved."
+        "Your login is waiting for approval by a coordinator or an administrator. You can log "
+        "in when it has been approved."
     ),
     "inactive": _l("The account is deactivated. Contact an administrator."),
     "taken": _l("This login is already connected to a Samskab account."),
@@ -506,7 +506,8 @@ def _pending_link() -> tuple[oidc.Provider, oidc.Identity, int, dict] | None:
 @limiter.limit(_login_limit, methods=["POST"])
 def oidc_link() -> str | Response | tuple[str, int]:
     """A first login whose verified address is an account's: "Bekræft med din adgangskode",
-    or ask an administrator to approve. Nothing is linked silently."""
+    or ask a coordinator (a volunteer's) or an administrator to approve. Nothing is linked
+    silently."""
     pending = _pending_link()
     if pending is None:
         return _login_again()
@@ -553,8 +554,8 @@ def oidc_request_link() -> Response | tuple[str, int]:
         return _refused(refused.reason, provider)
     flash(
         _(
-            "We have asked an administrator to approve the login. You can use it when it has "
-            "been approved; until then, log in with your password."
+            "We have asked a coordinator or an administrator to approve the login. You can use "
+            "it when it has been approved; until then, log in with your password."
         ),
         "info",
     )
