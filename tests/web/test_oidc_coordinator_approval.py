@@ -44,6 +44,7 @@ def test_the_start_page_and_the_queue_list_the_waiting_login(client, auth):
     _waiting(volunteer)
     auth(boss)
     start = client.get("/koordinator/").get_data(as_text=True)
+    assert f"/koordinator/frivillige/{volunteer.id}" in start  # the name links to the volunteer
     assert "Første log ind, der venter på godkendelse" in start
     assert "Mette Frivillig" in start
     assert "/koordinator/login-forbindelser" in start

@@ -205,8 +205,10 @@ def attention_for(viewer: User, now: datetime) -> Attention:
     expiring = expiring_invitations(viewer, now)
     unconfirmed = unconfirmed_visits(viewer, now)
     cancelled = cancelled_today(viewer, now)
+    waiting = Section(*oidc.links_waiting_for(viewer, LIMIT))
     people = {a.volunteer_id for a in expiring.rows}
     people |= {v.volunteer_id for v in unconfirmed.rows + cancelled.rows}
+    people |= {link.user_id for link in waiting.rows}
     return Attention(
         open_needs=open_needs(viewer, now),
         expiring=expiring,
@@ -214,5 +216,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         cancelled_today=cancelled,
         visible_volunteers=frozenset(visible_user_ids(viewer, people)),
         new_referrals=new_referrals(viewer),
-        waiting_links=Section(*oidc.links_waiting_for(viewer, LIMIT)),
+        waiting_links=waiting,
     )
