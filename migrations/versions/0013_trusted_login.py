@@ -2,7 +2,8 @@
 
 ``oidc_links`` ties a provider's stable subject to an account (never a CPR number or any other
 claim); ``recovery_codes`` holds the hashed one-time codes; ``login_policies`` says per staff role
-whether a second factor is required and whether the password may be used. Additive: no data
+whether a second factor is required and whether the password may be used; ``users.totp_secret``
+holds the TOTP secret encrypted (a Fernet token, ``volunteer.auth.sealed``). Additive: no data
 changes, every existing account logs in as before.
 
 Revision ID: 0013
@@ -61,7 +62,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('totp_confirmed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
 

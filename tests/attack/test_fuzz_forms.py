@@ -197,6 +197,15 @@ FORMS: dict[str, Form] = {
     "two_factor_setup": Form(
         "centre", "post", lambda w: "/konto/to-faktor", lambda w: {"code": "000000"}
     ),
+    "new_recovery_codes": Form(
+        "centre",
+        "post",
+        lambda w: "/konto/to-faktor/nye-koder",
+        lambda w: {"renew-proof": "123456"},
+    ),
+    "two_factor_off": Form(
+        "centre", "post", lambda w: "/konto/to-faktor/slaa-fra", lambda w: {"off-proof": "x"}
+    ),
     "two_factor": Form(
         "anonymous", "post", lambda w: "/konto/to-faktor/kode", lambda w: {"code": "123456"}
     ),
@@ -705,9 +714,11 @@ NO_FIELDS = {
     "auth.confirm_email",
     "auth.resend_confirmation",
     "admin.decide_link",
+    "coordination.decide_link",
     "admin.reset_two_factor",
     "admin.resend_invitation",
     "auth.oidc_connect",
+    "auth.oidc_disconnect",
     "auth.oidc_request_link",
     "admin.set_staff_active",
     "auth.logout",

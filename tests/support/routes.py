@@ -110,7 +110,11 @@ def world(app):
     activity.for_persons = True
     db.session.commit()
     waiting = OidcLink(provider="entra", subject="matrix-subject", user=users["coordinator"])
-    db.session.add(waiting)
+    # A volunteer's first login waiting for a coordinator of their organisation.
+    waiting_volunteer = OidcLink(
+        provider="mitid", subject="matrix-frivillig", user=users["volunteer"]
+    )
+    db.session.add_all([waiting, waiting_volunteer])
     db.session.commit()
     person = factories.person(org, activity)
     referral = factories.referral(org)
@@ -172,6 +176,7 @@ def world(app):
         "forslag_comment": comment.id,
         "pool": pool.id,
         "pool_area": pool_area.id,
+        "volunteer_oidc_link": waiting_volunteer.id,
     }
 
 
@@ -205,10 +210,19 @@ def routes(w):
         # page when logged in); setting it up for any logged-in account.
         "auth.two_factor": ("get", "/konto/to-faktor/kode", (LOGIN,) + (302,) * 7),
         "auth.two_factor_setup": ("get", "/konto/to-faktor", SIGNED_IN),
+        # Without two-factor on (nobody in the world has it): back to set-up / the account.
+        "auth.new_recovery_codes": (
+            "post",
+            "/konto/to-faktor/nye-koder",
+            (LOGIN,) + (302,) * 7,
+        ),
+        "auth.two_factor_off": ("post", "/konto/to-faktor/slaa-fra", (LOGIN,) + (302,) * 7),
         # Single sign-on: the world has no provider configured, so every provider is unknown.
         "auth.oidc_start": ("get", "/konto/oidc/entra", (404,) * 8),
         "auth.oidc_callback": ("get", "/konto/oidc/entra/retur", (404,) * 8),
         "auth.oidc_connect": ("post", "/konto/oidc/entra/forbind", (LOGIN,) + (404,) * 7),
+        # No one in the world is linked to "ingen" (the waiting "entra" link must stay for admin).
+        "auth.oidc_disconnect": ("post", "/konto/oidc/ingen/afbryd", (LOGIN,) + (302,) * 7),
         "auth.oidc_link": ("get", "/konto/oidc/forbind", (LOGIN,) + (302,) * 7),
         "auth.oidc_request_link": (
             "post",
@@ -322,6 +336,15 @@ def routes(w):
             OWN_ORGANISATION,
         ),
         "coordination.run_matching": ("get", "/koordinator/matchning", COORDINATION),
+        "coordination.link_queue": ("get", "/koordinator/login-forbindelser", COORDINATION),
+        # Another organisation's coordinator cannot see the volunteer's waiting login (404);
+        # the own coordinator refuses it, so the administrator after them finds nothing (404;
+        # admin.decide_link shows an administrator deciding).
+        "coordination.decide_link": (
+            "post",
+            f"/koordinator/login-forbindelser/{w['volunteer_oidc_link']}/afvis",
+            (LOGIN, 403, 403, 302, 404, 403, 403, 404),
+        ),
         "coordination.review": ("get", f"/koordinator/matchning/{w['run']}", OWN_ORGANISATION),
         "coordination.run_progress": (
             "get",

@@ -128,7 +128,9 @@ def test_a_first_login_can_wait_for_an_administrator(client, mock_url, auth):
     assert client.post("/konto/oidc/forbind/godkendelse").status_code == 302
     again = follow_to_provider(client, "/konto/oidc/entra", sub="wait-sub")
     assert again.status_code == 400
-    assert "venter på, at en administrator godkender" in again.get_data(as_text=True)
+    assert "venter på, at en koordinator eller en administrator godkender" in again.get_data(
+        as_text=True
+    )
     link = db.session.scalar(select(OidcLink))
     admin_client = client.application.test_client()
     auth(admin, admin_client)

@@ -277,3 +277,16 @@ class TwoFactorForm(SamskabForm):
         validators=[DataRequired(_l("Write the code.")), Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
     )
+
+
+class TwoFactorProofForm(SamskabForm):
+    """Prove the account again before new recovery codes or switching two-factor off."""
+
+    proof = PasswordField(
+        _l("Code from the app, or your password"),
+        validators=[
+            DataRequired(_l("Write a code from the app or your password.")),
+            Length(max=200),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from volunteer.auth.sealed import SealedString
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
@@ -110,8 +111,9 @@ class User(UserMixin, Base):
     claim_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Two-factor (TOTP): the shared secret (set at enrolment, counts once confirmed with a code)
-    # and the last time step used, so the same code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # and the last time step used, so the same code cannot be used twice. Stored encrypted
+    # (``volunteer.auth.sealed``).
+    totp_secret: Mapped[str | None] = mapped_column(SealedString)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 

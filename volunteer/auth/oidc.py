@@ -26,14 +26,16 @@ from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
-from sqlalchemy import select
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from volunteer import audit
 from volunteer.auth.models import OidcLink, Role, User
 from volunteer.clock import local_today
 from volunteer.extensions import db
+from volunteer.volunteers.models import VolunteerProfile, organisation_volunteers
 
 # Seconds of clock difference allowed between the provider and us (exp, iat).
 LEEWAY_S = 60
@@ -382,6 +384,45 @@ def pending_links() -> list[OidcLink]:
     )
 
 
+def _links_decidable_by(actor: User) -> Any:
+    """The waiting links ``actor`` may decide: an administrator all of them; a coordinator those
+    of volunteer accounts in one of the coordinator's organisations (never their own, never a
+    staff account's: those stay with an administrator)."""
+    query = select(OidcLink).join(OidcLink.user).where(OidcLink.approved_at.is_(None))
+    if actor.role == Role.ADMIN:
+        return query
+    if actor.role != Role.COORDINATOR:
+        return query.where(false())
+    mine = [o.id for o in actor.organisations]
+    return query.where(
+        User.role == Role.VOLUNTEER,
+        User.id != actor.id,
+        exists().where(
+            VolunteerProfile.user_id == User.id,
+            organisation_volunteers.c.profile_id == VolunteerProfile.id,
+            organisation_volunteers.c.organisation_id.in_(mine),
+        ),
+    )
+
+
+def links_waiting_for(actor: User, limit: int | None = None) -> tuple[list[OidcLink], int]:
+    """Up to ``limit`` first logins waiting for ``actor``'s decision, the oldest first, and how
+    many there are in all (the coordinators' start page and queue)."""
+    query = _links_decidable_by(actor)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(joinedload(OidcLink.user))
+        .order_by(OidcLink.created_at, OidcLink.id)
+        .limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def waiting_link_for(actor: User, link_id: int) -> OidcLink | None:
+    """The waiting link ``link_id`` if ``actor`` may decide it, else None (shown as 404)."""
+    return db.session.scalar(_links_decidable_by(actor).where(OidcLink.id == link_id))
+
+
 def decide_link(actor: User, link: OidcLink, approve: bool, now: datetime) -> None:
     """Approve (the identity logs the account in from now on) or reject (the row goes) a link
     waiting for approval. Commits."""
@@ -400,6 +441,30 @@ def decide_link(actor: User, link: OidcLink, approve: bool, now: datetime) -> No
         provider=link.provider,
     )
     db.session.commit()
+
+
+class OnlyWayIn(Exception):
+    """Disconnecting the login would leave the account without a way to log in."""
+
+
+def disconnect(user: User, provider_name: str, password_login: bool) -> bool:
+    """Remove the account's link to a provider (waiting or approved); audited. Refused
+    (OnlyWayIn) when it is the only way in: no other approved link, and no password the account
+    may use (``password_login``: the role's policy allows it). Returns whether a link went.
+    Commits."""
+    link = next((lk for lk in user.oidc_links if lk.provider == provider_name), None)
+    if link is None:
+        return False
+    others = [lk for lk in user.oidc_links if lk is not link and lk.approved]
+    if link.approved and not others and not (user.password_hash and password_login):
+        raise OnlyWayIn
+    user.oidc_links.remove(link)
+    db.session.delete(link)
+    audit.record(
+        "account.oidc_disconnected", "user", user.id, actor_id=user.id, provider=provider_name
+    )
+    db.session.commit()
+    return True
 
 
 def age_assured(user: User) -> bool | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 import pyotp
 import segno
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from volunteer import audit
 from volunteer.auth.models import LoginPolicy, RecoveryCode, Role, User
@@ -28,6 +29,10 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misre
 
 class AlreadyEnrolled(Exception):
     """The account has a confirmed second factor already."""
+
+
+class Required(Exception):
+    """The account's role requires two-factor login: it cannot be switched off."""
 
 
 class NotAllowed(Exception):
@@ -209,6 +214,51 @@ def verify(user: User, code: str, now: datetime) -> bool:
         return False
     row.used_at = now
     audit.record("account.recovery_code_used", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return True
+
+
+def _proved(user: User, proof: str, now: datetime) -> bool:
+    """The owner proves the account again: a current code from the app (each only once), or
+    the account's password."""
+    code = _normalise(proof)
+    if code.isascii() and code.isdigit() and len(code) == 6:
+        step = _matching_step(user, code, now)
+        if step is not None:
+            user.totp_last_step = step
+            return True
+    return user.password_hash is not None and check_password_hash(user.password_hash, proof)
+
+
+def renew_recovery_codes(user: User, proof: str, now: datetime) -> list[str] | None:
+    """New recovery codes (the old ones stop working), after a current code or the password:
+    the codes, shown once, or None when the proof is wrong. Audited. Commits."""
+    if not user.two_factor_enabled or not _proved(user, proof, now):
+        return None
+    codes = _new_recovery_codes(user)
+    audit.record("account.recovery_codes_renewed", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    return codes
+
+
+def may_switch_off(user: User) -> bool:
+    """Whether the account may switch its own second factor off: not while its role requires
+    one."""
+    return not (user.role in STAFF_ROLES and policy_for(user.role).require_two_factor)
+
+
+def switch_off(user: User, proof: str, now: datetime) -> bool:
+    """Switch the account's own second factor off, after a current code or the password
+    (False when wrong); Required when the role requires it. Audited. Commits."""
+    if not may_switch_off(user):
+        raise Required
+    if not user.two_factor_enabled or not _proved(user, proof, now):
+        return False
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.recovery_codes.clear()
+    audit.record("account.two_factor_disabled", "user", user.id, actor_id=user.id)
     db.session.commit()
     return True
 

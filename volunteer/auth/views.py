@@ -34,6 +34,7 @@ from volunteer.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
     TwoFactorForm,
+    TwoFactorProofForm,
 )
 from volunteer.auth.loader import load_user
 from volunteer.auth.models import Role
@@ -247,9 +248,7 @@ def two_factor_setup() -> str | Response:
     if user.two_factor_enabled:
         if pending is not None:
             return redirect(url_for("auth.two_factor"))
-        return render_template(
-            "auth/two_factor_on.html", unused=second_factor.unused_recovery_codes(user)
-        )
+        return _two_factor_on(user)
     secret = second_factor.begin_enrolment(user)
     form = TwoFactorForm()
     if form.validate_on_submit():
@@ -269,6 +268,66 @@ def two_factor_setup() -> str | Response:
             qr=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
         )
     )
+
+
+def _two_factor_on(
+    user: services.User,
+    renew_form: TwoFactorProofForm | None = None,
+    off_form: TwoFactorProofForm | None = None,
+) -> str:
+    return render_template(
+        "auth/two_factor_on.html",
+        unused=second_factor.unused_recovery_codes(user),
+        renew_form=renew_form or TwoFactorProofForm(formdata=None, prefix="renew"),
+        off_form=off_form or TwoFactorProofForm(formdata=None, prefix="off"),
+        may_switch_off=second_factor.may_switch_off(user),
+    )
+
+
+_WRONG_PROOF = _l("That is neither a current code from the app nor your password.")
+
+
+@bp.post("/to-faktor/nye-koder")
+@login_required
+@limiter.limit(_two_factor_limit)
+def new_recovery_codes() -> str | Response:
+    """New recovery codes (the old ones stop working), shown once."""
+    user = current_user._get_current_object()
+    if not user.two_factor_enabled:
+        return redirect(url_for("auth.two_factor_setup"))
+    form = TwoFactorProofForm(prefix="renew")
+    if form.validate_on_submit():
+        codes = second_factor.renew_recovery_codes(user, form.proof.data, utcnow())
+        if codes is not None:
+            return _no_store(
+                render_template(
+                    "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")
+                )
+            )
+        form.proof.errors.append(str(_WRONG_PROOF))
+    return _two_factor_on(user, renew_form=form)
+
+
+@bp.post("/to-faktor/slaa-fra")
+@login_required
+@limiter.limit(_two_factor_limit)
+def two_factor_off() -> str | Response:
+    """Switch one's own two-factor login off, where the role does not require it."""
+    user = current_user._get_current_object()
+    if not user.two_factor_enabled:
+        return redirect(url_for("auth.account"))
+    form = TwoFactorProofForm(prefix="off")
+    if form.validate_on_submit():
+        try:
+            done = second_factor.switch_off(user, form.proof.data, utcnow())
+        except second_factor.Required:
+            flash(_("Your role requires two-factor login, so it stays on."), "warning")
+            return redirect(url_for("auth.two_factor_setup"))
+        if done:
+            flash(_("Two-factor login is off."), "success")
+            return redirect(url_for("auth.account"))
+        form.proof.errors.append(str(_WRONG_PROOF))
+    return _two_factor_on(user, off_form=form)
 
 
 def _no_store(page: str) -> Response:
@@ -305,8 +364,8 @@ REFUSALS = {
         "you. Volunteers: sign up, then connect the login on your account page."
     ),
     "pending": _l(
-        "Your login is waiting for an administrator's approval. You can log in when it has "
-        "been approved."
+        "Your login is waiting for approval by a coordinator or an administrator. You can log "
+        "in when it has been approved."
     ),
     "inactive": _l("The account is deactivated. Contact an administrator."),
     "taken": _l("This login is already connected to a Samskab account."),
@@ -369,6 +428,35 @@ def oidc_connect(name: str) -> Response | tuple[str, int]:
     return _redirect_to_provider(provider, {"next": None, "link": True})
 
 
+@bp.post("/oidc/<name>/afbryd")
+@login_required
+@limiter.limit(_account_limit)
+def oidc_disconnect(name: str) -> Response:
+    """From the account page: stop using a provider's login (not the only way in)."""
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    user = current_user._get_current_object()
+    allowed = second_factor.password_login_allowed(user, oidc.staff_provider_roles())
+    try:
+        removed = oidc.disconnect(user, name, password_login=allowed)
+    except oidc.OnlyWayIn:
+        flash(
+            _(
+                "This login is your only way in, so it stays connected. Set a password first "
+                "(or connect another login), then disconnect it."
+            ),
+            "warning",
+        )
+    else:
+        if removed:
+            flash(
+                _("The login is disconnected. It can no longer be used for your account."),
+                "success",
+            )
+    return redirect(url_for("auth.account"))
+
+
 @bp.get("/oidc/<name>/retur")
 @limiter.limit(_login_limit)
 def oidc_callback(name: str) -> str | Response | tuple[str, int]:
@@ -427,7 +515,8 @@ def _pending_link() -> tuple[oidc.Provider, oidc.Identity, int, dict] | None:
 @limiter.limit(_login_limit, methods=["POST"])
 def oidc_link() -> str | Response | tuple[str, int]:
     """A first login whose verified address is an account's: "Bekræft med din adgangskode",
-    or ask an administrator to approve. Nothing is linked silently."""
+    or ask a coordinator (a volunteer's) or an administrator to approve. Nothing is linked
+    silently."""
     pending = _pending_link()
     if pending is None:
         return _login_again()
@@ -474,8 +563,8 @@ def oidc_request_link() -> Response | tuple[str, int]:
         return _refused(refused.reason, provider)
     flash(
         _(
-            "We have asked an administrator to approve the login. You can use it when it has "
-            "been approved; until then, log in with your password."
+            "We have asked a coordinator or an administrator to approve the login. You can use "
+            "it when it has been approved; until then, log in with your password."
         ),
         "info",
     )

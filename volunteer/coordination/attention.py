@@ -11,7 +11,9 @@ Six kinds, each only for the viewer's own organisations (admins: all of them):
 - invitations about to expire: invited volunteers whose answer is due within 48 hours;
 - unconfirmed visits: visits still *scheduled* after they ended (the centre has not recorded
   them), the latest first;
-- cancellations today: visits called off for today's (Copenhagen) date.
+- cancellations today: visits called off for today's (Copenhagen) date;
+- first logins waiting: a volunteer's first login through an identity provider (MitID) that
+  asks a coordinator to approve the link to their account (``oidc.links_waiting_for``).
 
 Each kind is counted in full and listed up to ``LIMIT`` rows, in a fixed number of queries
 whatever the numbers. Reads only; nothing here commits.
@@ -26,7 +28,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
-from volunteer.auth.models import User
+from volunteer.auth import oidc
+from volunteer.auth.models import OidcLink, User
 from volunteer.bookings import bookable_sql, free_of, free_sql, held_sql
 from volunteer.centres.models import Visit, VisitState
 from volunteer.clock import local_day_bounds
@@ -77,6 +80,7 @@ class Attention:
     # Check-in answers other than good (``volunteer.pairs.checkins``).
     forloeb_tasks: Section[Any] = field(default_factory=lambda: Section([], 0))
     overdue_proposals: Section[Proposal] = field(default_factory=lambda: Section([], 0))
+    waiting_links: Section[OidcLink] = field(default_factory=lambda: Section([], 0))
 
     @property
     def total(self) -> int:
@@ -88,6 +92,7 @@ class Attention:
             + self.expiring.total
             + self.unconfirmed.total
             + self.cancelled_today.total
+            + self.waiting_links.total
         )
 
 
@@ -217,8 +222,10 @@ def attention_for(viewer: User, now: datetime) -> Attention:
     expiring = expiring_invitations(viewer, now)
     unconfirmed = unconfirmed_visits(viewer, now)
     cancelled = cancelled_today(viewer, now)
+    waiting = Section(*oidc.links_waiting_for(viewer, LIMIT))
     people = {a.volunteer_id for a in expiring.rows}
     people |= {v.volunteer_id for v in unconfirmed.rows + cancelled.rows}
+    people |= {link.user_id for link in waiting.rows}
     return Attention(
         open_needs=open_needs(viewer, now),
         expiring=expiring,
@@ -228,4 +235,5 @@ def attention_for(viewer: User, now: datetime) -> Attention:
         new_referrals=new_referrals(viewer),
         forloeb_tasks=Section(*checkins.tasks(viewer, LIMIT)),
         overdue_proposals=overdue_proposals(viewer, now),
+        waiting_links=waiting,
     )

@@ -95,6 +95,8 @@ def eligible_profiles(organisation_id: int, today: date) -> list[VolunteerProfil
             .options(
                 selectinload(VolunteerProfile.availability),
                 selectinload(VolunteerProfile.interests),
+                # The age assurance (the lektiecafé rule), in bulk.
+                selectinload(VolunteerProfile.user).selectinload(User.oidc_links),
             )
             .order_by(VolunteerProfile.user_id)
         )

@@ -16,8 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from volunteer import bookings, printing
-from volunteer.auth import managed
+from volunteer.auth import managed, oidc
 from volunteer.auth.decorators import role_required
+from volunteer.auth.forms import ConfirmEmailForm
 from volunteer.auth.models import Role
 from volunteer.auth.services import EmailTaken, UnknownPostcode
 from volunteer.catalogue import services as catalogue
@@ -494,3 +495,37 @@ def claim_letter_pdf(user_id: int) -> Response:
         volunteer, letter.code, letter.expires_at, current_user, local_today(now)
     )
     return printing.pdf_response(data, "aktivering.pdf")
+
+
+# First logins through an identity provider waiting for approval (the volunteers'; staff
+# accounts' stay with an administrator).
+
+
+@bp.get("/login-forbindelser")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def link_queue() -> str:
+    links, _total = oidc.links_waiting_for(current_user)
+    return render_template(
+        "coordination/login_links.html",
+        links=links,
+        form=ConfirmEmailForm(),
+        providers=oidc.providers(),
+    )
+
+
+@bp.post("/login-forbindelser/<int:link_id>/<any(godkend, afvis):answer>")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def decide_link(link_id: int, answer: str) -> Response:
+    link = oidc.waiting_link_for(current_user, link_id)
+    if link is None:
+        abort(404)
+    form = ConfirmEmailForm()
+    if not form.validate():
+        return redirect(url_for("coordination.link_queue"))
+    name = link.user.name
+    oidc.decide_link(current_user, link, answer == "godkend", utcnow())
+    if answer == "godkend":
+        flash(_("The login is approved for %(name)s.", name=name), "success")
+    else:
+        flash(_("The login is refused."), "info")
+    return redirect(url_for("coordination.link_queue"))

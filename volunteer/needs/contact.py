@@ -31,7 +31,10 @@ from volunteer.notifications.services import already_enqueued, enqueue
 # Reasons no message can change: the need itself is not taking anyone, or the user is no
 # volunteer. Any other reason (a missing child certificate, a time they are not free, the
 # distance) is something to talk about with the contact.
-NOTHING_TO_ASK = frozenset({"not_volunteer", "not_open", "finished", "email_unconfirmed"})
+# (A volunteer under 18 by MitID cannot be helped by asking: the lektiecafé rule.)
+NOTHING_TO_ASK = frozenset(
+    {"not_volunteer", "not_open", "finished", "email_unconfirmed", "under_18"}
+)
 
 
 class ContactError(Exception):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 import matching
 from volunteer import bookings
+from volunteer.auth import oidc
 from volunteer.auth.models import Role, User
 from volunteer.catalogue.models import ActivityType
 from volunteer.clock import local_today
@@ -26,6 +27,25 @@ from volunteer.needs.models import Need, NeedStatus
 from volunteer.volunteers.models import VolunteerProfile
 
 CHILD_CERTIFICATE = "child"
+# The lektiecafé rule: a need with children (one that asks for a child certificate, such as a
+# lektiecafé) needs an adult helper. Only a MitID login's age assurance can say a volunteer is
+# not: without one, nobody is held back (``oidc.age_assured`` None counts as adult).
+ADULT = "adult"
+
+
+def requirements(requires_child_certificate: bool) -> frozenset[str]:
+    """What a need asks of its helper, for the engine: the one home of the lektiecafé rule."""
+    return frozenset({CHILD_CERTIFICATE, ADULT} if requires_child_certificate else ())
+
+
+def held_by(profile: VolunteerProfile, on: date, ask_age: bool = True) -> frozenset[str]:
+    """What the volunteer brings on ``on``: a child certificate while it is valid, and being an
+    adult unless a MitID login said otherwise (asked only with ``ask_age``: for needs with
+    children; other needs do not ask, and cost no query for it)."""
+    held = {CHILD_CERTIFICATE} if profile.has_valid_child_certificate(on) else set()
+    if not ask_age or oidc.age_assured(profile.user) is not False:
+        held.add(ADULT)
+    return frozenset(held)
 
 
 def need_weekly(need: Need) -> matching.Weekly:
@@ -40,13 +60,13 @@ def to_matching_need(need: Need, slots: int | None = None) -> matching.Need:
         when=need_weekly(need),
         slots=need.slots if slots is None else slots,
         activity=need.activity_type.code,
-        requires=frozenset({CHILD_CERTIFICATE} if need.requires_child_certificate else ()),
+        requires=requirements(need.requires_child_certificate),
         languages=frozenset(need.languages or ()),
     )
 
 
 def to_matching_volunteer(
-    profile: VolunteerProfile, on: date, capacity: int | None = None
+    profile: VolunteerProfile, on: date, capacity: int | None = None, ask_age: bool = True
 ) -> matching.Volunteer:
     """The volunteer as the engine sees them on ``on`` (a certificate counts only while valid)."""
     return matching.Volunteer(
@@ -61,9 +81,7 @@ def to_matching_volunteer(
         capacity=profile.weekly_capacity if capacity is None else capacity,
         interests=frozenset(a.code for a in profile.interests),
         languages=frozenset(profile.languages or ()),
-        certificates=frozenset(
-            {CHILD_CERTIFICATE} if profile.has_valid_child_certificate(on) else ()
-        ),
+        certificates=held_by(profile, on, ask_age),
     )
 
 
@@ -71,8 +89,8 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
     """Why ``user`` cannot sign up for ``need`` now; empty when they can.
 
     Codes: not_volunteer, not_open, finished, email_unconfirmed, paused, too_far, not_free,
-    certificate_missing, language, clash, over_capacity. A full need is not a reason: the
-    volunteer joins the waiting list.
+    certificate_missing, under_18 (the lektiecafé rule), language, clash, over_capacity. A full
+    need is not a reason: the volunteer joins the waiting list.
     """
     if user.role != Role.VOLUNTEER or user.profile is None:
         return ("not_volunteer",)
@@ -87,9 +105,17 @@ def reasons_not_eligible(user: User, need: Need, now: datetime) -> tuple[str, ..
         reasons.append("email_unconfirmed")
     if profile.paused_until is not None and profile.paused_until >= today:
         reasons.append("paused")
-    reasons.extend(
-        matching.explain_infeasible(to_matching_volunteer(profile, today), to_matching_need(need))
-    )
+    wanted = to_matching_need(need)
+    volunteer = to_matching_volunteer(profile, today, ask_age=ADULT in wanted.requires)
+    for code in matching.explain_infeasible(volunteer, wanted):
+        if code != "certificate_missing":
+            reasons.append(code)
+            continue
+        missing = wanted.requires - volunteer.certificates
+        if CHILD_CERTIFICATE in missing:
+            reasons.append("certificate_missing")
+        if ADULT in missing:
+            reasons.append("under_18")
     busy = bookings.conflict_for(user, need, now)
     if busy is not None:
         reasons.append(busy)
@@ -124,7 +150,7 @@ class _Candidate:
             when=matching.Weekly(weekday=self.weekday, start=self.start_time, end=self.end_time),
             slots=1,
             activity=self.activity,
-            requires=frozenset({CHILD_CERTIFICATE} if self.requires_child_certificate else ()),
+            requires=requirements(self.requires_child_certificate),
             languages=frozenset(self.languages or ()),
         )
 
@@ -211,7 +237,12 @@ def suggestions(user: User, now: datetime, limit: int = 5) -> list[tuple[Need, m
     if not candidates:
         return []
     matches = _solve_one(
-        to_matching_volunteer(profile, today, capacity=limit),
+        to_matching_volunteer(
+            profile,
+            today,
+            capacity=limit,
+            ask_age=any(c.requires_child_certificate for c in candidates),
+        ),
         tuple(c.to_matching() for c in candidates),
         matching.MatchConfig(time_limit_s=2.0),
     )

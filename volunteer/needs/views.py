@@ -41,6 +41,9 @@ NOT_ELIGIBLE = {
     "certificate_missing": _l(
         "It requires a valid child certificate (børneattest). Ask your coordinator."
     ),
+    "under_18": _l(
+        "Helpers with children must be 18 or older, and your MitID login says you are not yet."
+    ),
     "language": _l("It requires a language you have not listed."),
     "finished": _l("This activity has no dates left."),
     "clash": _l("It is at the same time as another activity you have said yes to."),
