@@ -327,7 +327,10 @@ def test_an_invitation_needs_an_address_and_a_known_channel(client, world):
     with pytest.raises(managed.NoAddress):
         managed.send_invitation(world["mette"], else_.id, "email")
     with pytest.raises(managed.UnknownChannel):
-        managed.send_invitation(world["mette"], else_.id, "sms")
+        managed.send_invitation(world["mette"], else_.id, "fax")
+    without_phone = _create(world, name="Ib Uden Telefon", phone="")
+    with pytest.raises(managed.NoAddress):
+        managed.send_invitation(world["mette"], without_phone.id, "sms")
     log_in(client, world["mette"])
     response = client.post(
         f"/koordinator/frivillige/{else_.id}/invitation",
@@ -337,6 +340,70 @@ def test_an_invitation_needs_an_address_and_a_known_channel(client, world):
     assert "Else Jensen har ingen e-mailadresse. Udskriv i stedet et brev med en kode." in _text(
         response
     )
+    response = client.post(
+        f"/koordinator/frivillige/{without_phone.id}/invitation",
+        data={"channel": "sms"},
+        follow_redirects=True,
+    )
+    assert "Ib Uden Telefon har intet dansk mobilnummer" in _text(response)
+    assert not queued(f"claim-invitation:{without_phone.id}:")
+
+
+def test_an_sms_invitation_reaches_the_gateway_and_its_short_link_claims_the_account(
+    app, client, world
+):
+    from support.sms_gateway import FakeGateway
+    from volunteer.notifications import delivery, sms
+
+    else_ = _create(world, name="Else Uden Mail")
+    _free_every_day(else_)
+    managed.sign_up_for(world["mette"], else_.id, world["need"].id, utcnow())
+    log_in(client, world["mette"])
+    page = _text(client.get(f"/koordinator/frivillige/{else_.id}"))
+    assert "Send invitation på sms til 20 30 40 50" in page
+    assert "Send invitation på e-mail" not in page
+    response = client.post(
+        f"/koordinator/frivillige/{else_.id}/invitation",
+        data={"channel": "sms"},
+        follow_redirects=True,
+    )
+    assert "Vi har sendt Else Uden Mail en invitation" in _text(response)
+    [message] = queued(f"claim-invitation:{else_.id}:")
+    assert message.channel == "sms" and message.to_phone == "+4520304050"
+    assert "/konto/aktiver/" not in message.body_text and "/s/" not in message.body_text
+    gateway = FakeGateway().start()
+    app.config.update(SMS_URL=gateway.url, SMS_TOKEN=gateway.token, SMS_TIMEOUT_S=2)
+    try:
+        assert delivery.dispatch(utcnow())["sent"] == 1
+    finally:
+        gateway.stop()
+    [payload] = gateway.received
+    assert payload["recipients"] == [{"msisdn": 4520304050}]
+    text = payload["message"]
+    assert sms.gsm_length(text) <= 160, text
+    days = app.config["CLAIM_LINK_MAX_AGE_S"] // 86400
+    assert text.startswith("Samskab: Hej Else.") and f"inden for {days} dage" in text
+    short = re.search(r"http://samskab\.test(/s/[A-Za-z0-9]+)$", text)
+    assert short, text
+    owner = app.test_client()
+    opened = owner.get(short.group(1))
+    assert opened.status_code == 303 and "/konto/aktiver/" in opened.headers["Location"]
+    claim = opened.headers["Location"].removeprefix("http://samskab.test")
+    # The link went to no address, so the owner gives one.
+    assert 'name="email"' in owner.get(claim).get_data(as_text=True)
+    form = {
+        "email": "else@example.org",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "consent": "y",
+    }
+    assert owner.post(claim, data=form).status_code == 302
+    db.session.refresh(else_)
+    assert else_.claimed_at is not None and not else_.managed
+    assert else_.email == "else@example.org" and not else_.email_confirmed
+    assert queued(f"email-confirm:{else_.id}:")
+    held = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == else_.id))
+    assert held.state == AssignmentState.ACCEPTED  # the history stays
 
 
 def test_a_claim_link_expires_after_its_days(app, world):
