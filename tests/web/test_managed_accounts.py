@@ -624,3 +624,72 @@ def test_a_link_to_an_account_without_email_asks_for_one_and_confirms_it_by_mail
     assert queued(f"email-confirm:{else_.id}:")
     with pytest.raises(managed.InvalidClaim):  # once
         managed.read_claim_token(token)
+
+
+# --- The waiting list ----------------------------------------------------------------------
+
+
+def _full_need_with(world, else_: User) -> tuple:
+    """A one-place need held by someone else, with ``else_`` next on its waiting list."""
+    from volunteer import bookings
+
+    need = factories.need(
+        world["org"],
+        world["need"].activity_type,
+        title="Lektiecafé i Løsning",
+        weekday=world["day"].weekday(),
+        first_date=world["day"],
+        start_time=time(16),
+        end_time=time(17),
+        slots=1,
+    )
+    sync_occurrences(need, local_today(utcnow()))
+    holder = factories.free_volunteer(world["org"], email="holder@example.org")
+    db.session.commit()
+    held = signup.sign_up(holder, need.id, utcnow()).assignment
+    _free_every_day(else_)
+    result = managed.sign_up_for(world["mette"], else_.id, need.id, utcnow())
+    assert result.waitlisted
+    return need, held, bookings
+
+
+def test_a_free_place_is_offered_to_a_kept_account_by_sms_to_answer_the_coordinator(world):
+    else_ = _create(world, name="Else Uden Mail")
+    need, held, bookings = _full_need_with(world, else_)
+    now = utcnow()
+    bookings.move(held, AssignmentState.WITHDRAWN, now)
+    offered = signup.offer_next(need, now)
+    db.session.commit()
+    assert offered is not None and offered.volunteer_id == else_.id
+    assert offered.state == AssignmentState.INVITED
+    [message] = queued(f"invitation:{offered.id}:")
+    assert message.channel == "sms" and message.to_phone == "+4520304050"
+    from volunteer.notifications import sms
+
+    assert sms.gsm_length(message.body_text) <= 160, message.body_text
+    assert "Ring til Mette Hansen +45 75 00 00 01 senest" in message.body_text
+    assert "Lektiecafé i Løsning" in message.body_text
+
+
+def test_a_kept_account_without_a_phone_is_skipped_and_its_coordinator_told(world):
+    else_ = _create(world, name="Else Uden Mail", phone="")
+    need, held, bookings = _full_need_with(world, else_)
+    after = factories.free_volunteer(world["org"], email="naeste@example.org")
+    db.session.commit()
+    assert signup.sign_up(after, need.id, utcnow()).waitlisted
+    now = utcnow()
+    bookings.move(held, AssignmentState.WITHDRAWN, now)
+    offered = signup.offer_next(need, now)
+    db.session.commit()
+    assert offered is not None and offered.volunteer_id == after.id
+    [invitation] = queued(f"invitation:{offered.id}:")
+    assert invitation.recipient_email == "naeste@example.org"
+    waiting = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == else_.id))
+    assert waiting.state == AssignmentState.WAITLISTED  # she keeps her place in line
+    [told] = queued(f"waitlist-keeper:{waiting.id}:")
+    assert told.recipient_email == "mette@example.org"
+    assert told.subject == (
+        "Else Uden Mail er næste på ventelisten til Lektiecafé i Løsning – ring til Else"
+    )
+    assert "Ring til Else Uden Mail" in told.body_text
+    assert not queued(f"invitation:{waiting.id}:")
