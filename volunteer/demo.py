@@ -315,6 +315,7 @@ def seed(today: date | None = None, volunteers: int = 300) -> list[DemoLogin] | 
     _persons(today, kommune, aeldresagen, areas, activities, staff)
     _forloeb(today, kommune, aeldresagen, areas, activities, staff, people)
     _proposals(today, areas, lokalraad, people, staff)
+    _kept_account(today, kommune, staff, needs)
     db.session.commit()
     return [
         DemoLogin("admin@example.org", "admin", "Administrator"),
@@ -752,6 +753,77 @@ def _pools(today: date, areas, grants) -> None:  # type: ignore[no-untyped-def]
                 created_at=proposal.answered_at,
             )
         )
+
+
+# Issue #14's "nobody left out": a volunteer without email whose account the municipality's
+# coordinator keeps (phone only), with a recorded børneattest, on a lektiecafé.
+KEPT_NAME = "Else Uden Mail"
+KEPT_PHONE = "+4520002001"
+
+
+def _kept_account(today: date, kommune: Organisation, staff: list[User], needs: list[Need]) -> None:
+    coordinator = next(u for u in staff if u.email == "koordinator@example.org")
+    cafe = next(
+        n
+        for n in needs
+        if n.organisation is kommune
+        and n.title.startswith("Lektiecafé")
+        and n.status == NeedStatus.OPEN
+        and _held(n) < n.slots
+    )
+    place = geo.lookup(cafe.postcode)
+    assert place is not None
+    else_ = User(
+        email=None,
+        name=KEPT_NAME,
+        phone=KEPT_PHONE,
+        password_hash=None,
+        role=Role.VOLUNTEER,
+        locale="da",
+        contact_channel="sms",
+        managed_by_id=coordinator.id,
+    )
+    else_.profile = VolunteerProfile(
+        postcode=place.code,
+        town=place.town,
+        lat=place.lat,
+        lon=place.lon,
+        max_km=15,
+        weekly_capacity=1,
+        languages=["da"],
+        organisations=[kommune],
+        availability=[
+            AvailabilityWindow(weekday=cafe.weekday, start_time=time(14), end_time=time(18))
+        ],
+        child_cert_checked_on=today - timedelta(days=30),
+        child_cert_valid_until=today + timedelta(days=3 * 365),
+        child_cert_checked_by=coordinator,
+    )
+    db.session.add(else_)
+    assignment = Assignment(
+        need=cafe,
+        volunteer=else_,
+        state=AssignmentState.ACCEPTED,
+        source=AssignmentSource.MANUAL,
+        responded_at=utcnow(),
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    occurrences = db.session.scalars(
+        select(Occurrence).where(Occurrence.need_id == cafe.id).order_by(Occurrence.starts_at)
+    ).all()
+    for occurrence in occurrences[:4]:
+        db.session.add(Visit(occurrence=occurrence, volunteer=else_, assignment=assignment))
+
+
+def _held(need: Need) -> int:
+    return len(
+        db.session.scalars(
+            select(Assignment.id).where(
+                Assignment.need_id == need.id, Assignment.state == AssignmentState.ACCEPTED
+            )
+        ).all()
+    )
 
 
 def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:

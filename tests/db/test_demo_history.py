@@ -85,3 +85,19 @@ def test_the_report_and_committee_pages_show_the_history(app, client):
     status = client.get("/rapporter/status").get_data(as_text=True)
     said = re.search(r"(\d+) besøg gennemført, ([\d,.]+) timer givet af (\d+) frivillige", status)
     assert said and all(n not in ("0", "0,0") for n in said.groups()), said
+
+
+def test_the_demo_keeps_an_account_for_someone_without_email(app, client):
+    from volunteer.models import Assignment, AssignmentState
+
+    demo.seed(today=TODAY, volunteers=40)
+    else_ = db.session.scalar(select(User).where(User.name == demo.KEPT_NAME))
+    assert else_.id == 57  # tests/e2e/e2e_helpers.py PAGES names this id
+    assert else_.managed and else_.email is None and else_.phone == demo.KEPT_PHONE
+    assert else_.profile.has_valid_child_certificate(TODAY)
+    [held] = db.session.scalars(select(Assignment).where(Assignment.volunteer_id == else_.id))
+    assert held.state == AssignmentState.ACCEPTED
+    assert held.need.title.startswith("Lektiecafé") and held.need.requires_child_certificate
+    log_in(client, "koordinator@example.org", demo.DEMO_PASSWORD)
+    for path in ("", "/tider", "/tilmeld"):
+        assert client.get(f"/koordinator/frivillige/{else_.id}{path}").status_code == 200

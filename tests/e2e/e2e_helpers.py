@@ -88,6 +88,11 @@ PAGES = {
         "/koordinator/borgere/1/kandidater",
         "/koordinator/forloeb",
         "/koordinator/forloeb/2",
+        # Else Uden Mail, the account the coordinator keeps for someone without email
+        # (volunteer/demo.py ``_kept_account``; tests/db/test_demo_history.py pins the id).
+        "/koordinator/frivillige/57",
+        "/koordinator/frivillige/57/tider",
+        "/koordinator/frivillige/57/tilmeld",
         "/admin/udbakke/",
         "/rapporter/",
         "/rapporter/status",

@@ -134,3 +134,46 @@ def test_stop_makes_a_task_the_coordinator_sees_and_handles(app, client, pair):
 def test_a_bad_link_is_a_kind_message(app, client):
     response = client.get("/hvordan-gaar-det/ugyldig")
     assert response.status_code == 302
+
+
+def test_by_sms_the_question_is_one_gsm_sms_with_one_short_link_to_the_three_answers(
+    app, client, pair
+):
+    from support.sms_gateway import FakeGateway
+    from volunteer.notifications import delivery, sms
+
+    volunteer = pair["volunteer"]
+    volunteer.phone, volunteer.contact_channel = "+4520304050", "sms"
+    pair["person"].name = "Maximiliane-Kristiansen Bondesen-Østergaard"
+    db.session.commit()
+    assert checkins.forloeb_checkins(app, FIRST_DUE) == {"volunteers": 1, "contacts": 1}
+    assert checkins.forloeb_checkins(app, FIRST_DUE) == {"volunteers": 0, "contacts": 0}
+    [text_message] = queued(f"forloeb-checkin:{pair['forloeb'].id}:2027-01-06:volunteer:sms")
+    assert not queued(f"forloeb-checkin:{pair['forloeb'].id}:2027-01-06:volunteer")[1:]
+    assert text_message.to_phone == "+4520304050"
+    gateway = FakeGateway().start()
+    app.config.update(SMS_URL=gateway.url, SMS_TOKEN=gateway.token, SMS_TIMEOUT_S=2)
+    try:
+        delivery.dispatch(FIRST_DUE)
+    finally:
+        gateway.stop()
+    [payload] = gateway.received
+    text = payload["message"]
+    assert sms.gsm_length(text) <= 160, text
+    assert "hver onsdag" in text and "Tryk dit svar her" in text
+    [short] = re.findall(r"http://samskab\.test(/s/[A-Za-z0-9]+)", text)
+    # The one short link goes to the page with all three answers.
+    opened = client.get(short)
+    assert opened.status_code == 303
+    url = opened.headers["Location"].removeprefix("http://samskab.test")
+    page = client.get(url).get_data(as_text=True)
+    for label in ("Godt", "Vil gerne tale med en koordinator", "Vil gerne stoppe"):
+        assert label in page
+    assert db.session.scalar(select(ForloebCheckin.answer).limit(1)) is None
+    bad = client.post(url, data={"answer": "maybe"})
+    assert bad.status_code == 200 and "Tryk på et af svarene." in bad.get_data(as_text=True)
+    assert client.post(url, data={"answer": "talk"}).status_code == 302
+    client.post(url, data={"answer": "good"})  # the first counts
+    tasks, total = checkins.tasks(pair["coordinator"])
+    assert total == 1 and tasks[0].answer == CheckinAnswer.TALK
+    assert tasks[0].respondent == "volunteer"

@@ -327,7 +327,10 @@ def test_an_invitation_needs_an_address_and_a_known_channel(client, world):
     with pytest.raises(managed.NoAddress):
         managed.send_invitation(world["mette"], else_.id, "email")
     with pytest.raises(managed.UnknownChannel):
-        managed.send_invitation(world["mette"], else_.id, "sms")
+        managed.send_invitation(world["mette"], else_.id, "fax")
+    without_phone = _create(world, name="Ib Uden Telefon", phone="")
+    with pytest.raises(managed.NoAddress):
+        managed.send_invitation(world["mette"], without_phone.id, "sms")
     log_in(client, world["mette"])
     response = client.post(
         f"/koordinator/frivillige/{else_.id}/invitation",
@@ -337,6 +340,70 @@ def test_an_invitation_needs_an_address_and_a_known_channel(client, world):
     assert "Else Jensen har ingen e-mailadresse. Udskriv i stedet et brev med en kode." in _text(
         response
     )
+    response = client.post(
+        f"/koordinator/frivillige/{without_phone.id}/invitation",
+        data={"channel": "sms"},
+        follow_redirects=True,
+    )
+    assert "Ib Uden Telefon har intet dansk mobilnummer" in _text(response)
+    assert not queued(f"claim-invitation:{without_phone.id}:")
+
+
+def test_an_sms_invitation_reaches_the_gateway_and_its_short_link_claims_the_account(
+    app, client, world
+):
+    from support.sms_gateway import FakeGateway
+    from volunteer.notifications import delivery, sms
+
+    else_ = _create(world, name="Else Uden Mail")
+    _free_every_day(else_)
+    managed.sign_up_for(world["mette"], else_.id, world["need"].id, utcnow())
+    log_in(client, world["mette"])
+    page = _text(client.get(f"/koordinator/frivillige/{else_.id}"))
+    assert "Send invitation på sms til 20 30 40 50" in page
+    assert "Send invitation på e-mail" not in page
+    response = client.post(
+        f"/koordinator/frivillige/{else_.id}/invitation",
+        data={"channel": "sms"},
+        follow_redirects=True,
+    )
+    assert "Vi har sendt Else Uden Mail en invitation" in _text(response)
+    [message] = queued(f"claim-invitation:{else_.id}:")
+    assert message.channel == "sms" and message.to_phone == "+4520304050"
+    assert "/konto/aktiver/" not in message.body_text and "/s/" not in message.body_text
+    gateway = FakeGateway().start()
+    app.config.update(SMS_URL=gateway.url, SMS_TOKEN=gateway.token, SMS_TIMEOUT_S=2)
+    try:
+        assert delivery.dispatch(utcnow())["sent"] == 1
+    finally:
+        gateway.stop()
+    [payload] = gateway.received
+    assert payload["recipients"] == [{"msisdn": 4520304050}]
+    text = payload["message"]
+    assert sms.gsm_length(text) <= 160, text
+    days = app.config["CLAIM_LINK_MAX_AGE_S"] // 86400
+    assert text.startswith("Samskab: Hej Else.") and f"inden for {days} dage" in text
+    short = re.search(r"http://samskab\.test(/s/[A-Za-z0-9]+)$", text)
+    assert short, text
+    owner = app.test_client()
+    opened = owner.get(short.group(1))
+    assert opened.status_code == 303 and "/konto/aktiver/" in opened.headers["Location"]
+    claim = opened.headers["Location"].removeprefix("http://samskab.test")
+    # The link went to no address, so the owner gives one.
+    assert 'name="email"' in owner.get(claim).get_data(as_text=True)
+    form = {
+        "email": "else@example.org",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "consent": "y",
+    }
+    assert owner.post(claim, data=form).status_code == 302
+    db.session.refresh(else_)
+    assert else_.claimed_at is not None and not else_.managed
+    assert else_.email == "else@example.org" and not else_.email_confirmed
+    assert queued(f"email-confirm:{else_.id}:")
+    held = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == else_.id))
+    assert held.state == AssignmentState.ACCEPTED  # the history stays
 
 
 def test_a_claim_link_expires_after_its_days(app, world):
@@ -557,3 +624,72 @@ def test_a_link_to_an_account_without_email_asks_for_one_and_confirms_it_by_mail
     assert queued(f"email-confirm:{else_.id}:")
     with pytest.raises(managed.InvalidClaim):  # once
         managed.read_claim_token(token)
+
+
+# --- The waiting list ----------------------------------------------------------------------
+
+
+def _full_need_with(world, else_: User) -> tuple:
+    """A one-place need held by someone else, with ``else_`` next on its waiting list."""
+    from volunteer import bookings
+
+    need = factories.need(
+        world["org"],
+        world["need"].activity_type,
+        title="Lektiecafé i Løsning",
+        weekday=world["day"].weekday(),
+        first_date=world["day"],
+        start_time=time(16),
+        end_time=time(17),
+        slots=1,
+    )
+    sync_occurrences(need, local_today(utcnow()))
+    holder = factories.free_volunteer(world["org"], email="holder@example.org")
+    db.session.commit()
+    held = signup.sign_up(holder, need.id, utcnow()).assignment
+    _free_every_day(else_)
+    result = managed.sign_up_for(world["mette"], else_.id, need.id, utcnow())
+    assert result.waitlisted
+    return need, held, bookings
+
+
+def test_a_free_place_is_offered_to_a_kept_account_by_sms_to_answer_the_coordinator(world):
+    else_ = _create(world, name="Else Uden Mail")
+    need, held, bookings = _full_need_with(world, else_)
+    now = utcnow()
+    bookings.move(held, AssignmentState.WITHDRAWN, now)
+    offered = signup.offer_next(need, now)
+    db.session.commit()
+    assert offered is not None and offered.volunteer_id == else_.id
+    assert offered.state == AssignmentState.INVITED
+    [message] = queued(f"invitation:{offered.id}:")
+    assert message.channel == "sms" and message.to_phone == "+4520304050"
+    from volunteer.notifications import sms
+
+    assert sms.gsm_length(message.body_text) <= 160, message.body_text
+    assert "Ring til Mette Hansen +45 75 00 00 01 senest" in message.body_text
+    assert "Lektiecafé i Løsning" in message.body_text
+
+
+def test_a_kept_account_without_a_phone_is_skipped_and_its_coordinator_told(world):
+    else_ = _create(world, name="Else Uden Mail", phone="")
+    need, held, bookings = _full_need_with(world, else_)
+    after = factories.free_volunteer(world["org"], email="naeste@example.org")
+    db.session.commit()
+    assert signup.sign_up(after, need.id, utcnow()).waitlisted
+    now = utcnow()
+    bookings.move(held, AssignmentState.WITHDRAWN, now)
+    offered = signup.offer_next(need, now)
+    db.session.commit()
+    assert offered is not None and offered.volunteer_id == after.id
+    [invitation] = queued(f"invitation:{offered.id}:")
+    assert invitation.recipient_email == "naeste@example.org"
+    waiting = db.session.scalar(select(Assignment).where(Assignment.volunteer_id == else_.id))
+    assert waiting.state == AssignmentState.WAITLISTED  # she keeps her place in line
+    [told] = queued(f"waitlist-keeper:{waiting.id}:")
+    assert told.recipient_email == "mette@example.org"
+    assert told.subject == (
+        "Else Uden Mail er næste på ventelisten til Lektiecafé i Løsning – ring til Else"
+    )
+    assert "Ring til Else Uden Mail" in told.body_text
+    assert not queued(f"invitation:{waiting.id}:")

@@ -5,7 +5,7 @@ nothing; an email only if the person has one), records the person's free times a
 them up for activities on their behalf — through the same functions a volunteer's own clicks
 call, audited as done by the coordinator for the volunteer. The account has no password and
 cannot log in. Later the coordinator can invite the person to claim it: a link sent at once
-(email now; ``INVITATION_CHANNELS``), or a printed letter with a one-time code typed at
+(by email or SMS; ``INVITATION_CHANNELS``), or a printed letter with a one-time code typed at
 /konto/aktiver. Claiming sets a password (and an email if there is none) and keeps the whole
 history, since it is the same account.
 
@@ -50,7 +50,7 @@ from volunteer.db import utcnow
 from volunteer.extensions import db
 from volunteer.needs import signup
 from volunteer.needs.models import Need, NeedStatus
-from volunteer.notifications import links
+from volunteer.notifications import links, sms
 from volunteer.notifications.links import BearerLink
 from volunteer.notifications.services import enqueue
 from volunteer.urls import external_url
@@ -60,8 +60,8 @@ from volunteer.volunteers.models import VolunteerProfile
 
 CLAIM_SALT = "samskab.account-claim"
 CLAIM_LINK = "account-claim"
-# How an invitation to claim can travel. "sms" joins when the SMS outbox does (``_send``).
-INVITATION_CHANNELS = ("email",)
+# How an invitation to claim can travel (``_send``).
+INVITATION_CHANNELS = ("email", "sms")
 # Letters and digits nobody mixes up on paper or on a phone's keyboard (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
@@ -335,20 +335,23 @@ def send_invitation(viewer: User, user_id: int, channel: str = "email") -> User:
 
 
 def _send(volunteer: User, channel: str) -> None:
-    # Where the SMS channel plugs in: an "sms" branch that puts the same BearerLink (with
-    # channel="sms") in the SMS outbox for ``volunteer.phone``, raising NoAddress without one.
-    if channel == "email":
-        if not volunteer.email:
-            raise NoAddress(channel)
-        enqueue(
-            f"claim-invitation:{volunteer.id}:{int(utcnow().timestamp())}",
-            volunteer,
-            "claim_invitation",
-            claim_link=BearerLink(CLAIM_LINK, user_id=volunteer.id, channel=channel),
-            max_age_days=current_app.config["CLAIM_LINK_MAX_AGE_S"] // 86400,
-        )
-    else:
+    """The invitation on ``channel``: an email to ``volunteer.email`` or one SMS to
+    ``volunteer.phone`` (its claim link a short link minted at delivery); NoAddress without."""
+    if channel not in INVITATION_CHANNELS:
         raise UnknownChannel(channel)
+    if channel == "email" and not volunteer.email:
+        raise NoAddress(channel)
+    if channel == "sms" and sms.phone_or_none(volunteer.phone) is None:
+        raise NoAddress(channel)
+    enqueue(
+        f"claim-invitation:{volunteer.id}:{int(utcnow().timestamp())}"
+        + ("" if channel == "email" else f":{channel}"),
+        volunteer,
+        "claim_invitation",
+        channel=channel,
+        claim_link=BearerLink(CLAIM_LINK, user_id=volunteer.id, channel=channel),
+        max_age_days=current_app.config["CLAIM_LINK_MAX_AGE_S"] // 86400,
+    )
 
 
 def read_claim_token(token: str) -> tuple[User, str]:

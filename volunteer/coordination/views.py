@@ -463,14 +463,19 @@ def send_claim_invitation(user_id: int) -> Response:
         return back
     try:
         managed.send_invitation(current_user, user_id, form.channel.data)
-    except managed.NoAddress:
-        flash(
-            _(
+    except managed.NoAddress as exc:
+        if exc.args and exc.args[0] == "sms":
+            message = _(
+                "%(name)s has no Danish mobile number to send an SMS to. "
+                "Print a letter with a code instead.",
+                name=volunteer.name,
+            )
+        else:
+            message = _(
                 "%(name)s has no email address. Print a letter with a code instead.",
                 name=volunteer.name,
-            ),
-            "warning",
-        )
+            )
+        flash(message, "warning")
     except managed.UnknownChannel:
         flash(_("Choose how to send the invitation."), "warning")
     else:

@@ -26,7 +26,9 @@ from volunteer.coordination.models import (
 from volunteer.extensions import db
 from volunteer.needs.eligibility import reasons_not_eligible
 from volunteer.needs.models import Need
-from volunteer.notifications.services import enqueue
+from volunteer.notifications import sms
+from volunteer.notifications.models import Channel
+from volunteer.notifications.services import channel_key, enqueue, notify
 
 INVITATION_DAYS = bookings.INVITATION_DAYS
 ACTIVE_STATES = (
@@ -156,8 +158,13 @@ def sign_up(
 
 def offer_next(need: Need, now: datetime) -> Assignment | None:
     """Offer a free place to the first volunteer on the waiting list who can still take it (an
-    invitation by email). Someone busy at that time now, or at their weekly capacity, keeps
-    their place in line; a closed account is taken off the list.
+    invitation on their channels, ``notifications.services.channels_for``). Someone busy at
+    that time now, or at their weekly capacity, keeps their place in line; a closed account is
+    taken off the list.
+
+    A volunteer whose account a coordinator keeps cannot answer an email: they are offered the
+    place by SMS when they have a phone, to answer their coordinator; without one they keep
+    their place in line, the next is offered it, and their coordinator is told to call them.
 
     Call inside the transaction that freed the place; does not commit. Returns the invited
     assignment, or None when no place is free or nobody waiting can take it.
@@ -171,22 +178,47 @@ def offer_next(need: Need, now: datetime) -> Assignment | None:
         .order_by(Assignment.queue_number, Assignment.id)
     ).all()
     for nxt in waiting:
-        if not nxt.volunteer.is_active:
+        volunteer = nxt.volunteer
+        if not volunteer.is_active:
             bookings.move(nxt, AssignmentState.WITHDRAWN, now)
+            continue
+        keeper = db.session.get(User, volunteer.managed_by_id) if volunteer.managed else None
+        by_sms = keeper is not None and sms.phone_or_none(volunteer.phone) is not None
+        if keeper is not None and not by_sms:
+            _tell_keeper(keeper, nxt, now)
             continue
         try:
             bookings.move(nxt, AssignmentState.INVITED, now)
         except bookings.Refused:
             continue
-        enqueue(
-            f"invitation:{nxt.id}:{int(now.timestamp())}",
-            nxt.volunteer,
-            "slot_offered",
-            need=need,
-            assignment=nxt,
-        )
+        key = f"invitation:{nxt.id}:{int(now.timestamp())}"
+        if by_sms:
+            enqueue(
+                channel_key(key, Channel.SMS),
+                volunteer,
+                "slot_offered",
+                channel=Channel.SMS,
+                need=need,
+                assignment=nxt,
+                keeper=keeper,
+            )
+        else:
+            notify(key, volunteer, "slot_offered", need=need, assignment=nxt, keeper=None)
         return nxt
     return None
+
+
+def _tell_keeper(keeper: User, waiting: Assignment, now: datetime) -> None:
+    """The coordinator who keeps the account of the next on the waiting list, who has no
+    phone: "X er næste på ventelisten til … — ring til hende"."""
+    enqueue(
+        f"waitlist-keeper:{waiting.id}:{int(now.timestamp())}",
+        keeper,
+        "waitlist_keeper",
+        need=waiting.need,
+        assignment=waiting,
+        volunteer=waiting.volunteer,
+    )
 
 
 def _own_invitation(volunteer: User, assignment_id: int) -> Assignment | None:

@@ -12,7 +12,10 @@ first run does not send a pile of old questions.
 
 The answer links are bearer links (``notifications.links``): only the delivered mail carries
 the signed token, which names one check-in and one answer. The link opens a page with one
-button (a GET never changes anything: mail scanners open links).
+button (a GET never changes anything: mail scanners open links). The question goes on the
+volunteer's channels (``notifications.services.channels_for``); an SMS has room for one short
+link only, so it carries a link that names the check-in and ``ASK`` (no answer): its page has
+the three answers as buttons.
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ from volunteer.extensions import db
 from volunteer.jobs.maintenance import months_before
 from volunteer.notifications import links
 from volunteer.notifications.links import BearerLink
-from volunteer.notifications.services import Addressee, already_enqueued, enqueue
+from volunteer.notifications.services import (
+    Addressee,
+    already_enqueued,
+    channel_key,
+    channels_for,
+    enqueue,
+    notify,
+)
 from volunteer.pairs.models import (
     CheckinAnswer,
     Forloeb,
@@ -50,6 +60,8 @@ SALT = "samskab.forloeb-checkin"
 FIRST_AFTER = timedelta(weeks=4)
 EVERY_MONTHS = 3
 MAX_AGE_S = 60 * 24 * 3600
+# The token of the SMS's one link: the page offers all three answers.
+ASK = "ask"
 
 
 class BadLink(Exception):
@@ -86,24 +98,30 @@ def _mint(checkin_id: int, answer: str) -> str:
     return external_url("pairs.checkin", token=make_token(checkin_id, answer))
 
 
-def read(token: str) -> tuple[ForloebCheckin, CheckinAnswer]:
-    """The check-in and answer a valid link names; BadLink otherwise."""
+def read(token: str) -> tuple[ForloebCheckin, CheckinAnswer | None]:
+    """The check-in and answer a valid link names (None for the SMS's ``ASK`` link, which
+    leaves the answer to the page); BadLink otherwise."""
     try:
         checkin_id, answer = _signer().loads(token, max_age=MAX_AGE_S)
     except (BadSignature, TypeError, ValueError) as exc:
         raise BadLink from exc
-    if not isinstance(checkin_id, int) or answer not in set(CheckinAnswer):
+    if not isinstance(checkin_id, int) or (answer not in set(CheckinAnswer) and answer != ASK):
         raise BadLink
     checkin = db.session.get(ForloebCheckin, checkin_id)
     if checkin is None or checkin.forloeb.person.anonymised_at is not None:
         raise BadLink
-    return checkin, CheckinAnswer(answer)
+    return checkin, None if answer == ASK else CheckinAnswer(answer)
 
 
-def answer_by_link(token: str, now: datetime) -> ForloebCheckin:
-    """Record the link's answer (the first answer counts; a second click changes nothing). An
+def answer_by_link(token: str, now: datetime, chosen: str | None = None) -> ForloebCheckin:
+    """Record the link's answer, or for an ``ASK`` link the ``chosen`` one (BadLink when that
+    is none of the answers). The first answer counts; a second click changes nothing. An
     answer other than good tells the coordinators. Commits."""
     checkin, answer = read(token)
+    if answer is None:
+        if chosen not in set(CheckinAnswer):
+            raise BadLink
+        answer = CheckinAnswer(str(chosen))
     if checkin.answer is not None:
         return checkin
     checkin.answer = answer
@@ -168,9 +186,10 @@ def forloeb_checkins(app: Flask, now: datetime) -> dict[str, int]:
                 db.session.flush()
             elif checkin.answer is not None:
                 continue
-            if already_enqueued(key):
+            channels = channels_for(recipient)
+            if not channels or any(already_enqueued(channel_key(key, c)) for c in channels):
                 continue
-            enqueue(
+            notify(
                 key,
                 recipient,
                 "forloeb_checkin",
@@ -182,6 +201,7 @@ def forloeb_checkins(app: Flask, now: datetime) -> dict[str, int]:
                     a.value: BearerLink(LINK, checkin_id=checkin.id, answer=a.value)
                     for a in CheckinAnswer
                 },
+                ask=BearerLink(LINK, checkin_id=checkin.id, answer=ASK),
             )
             counts[str(respondent)] += 1
         db.session.commit()

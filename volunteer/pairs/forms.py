@@ -98,3 +98,13 @@ class AnswerForm(SamskabForm):
 
 class EmptyForm(SamskabForm):
     """A button: only the CSRF token."""
+
+
+class CheckinChoiceForm(SamskabForm):
+    """The SMS's check-in page: one button per answer (the button pressed is the answer)."""
+
+    answer = SelectField(
+        _l("Your answer"),
+        choices=[SelectChoice(a.value, label) for a, label in ANSWERS.items()],
+        validators=[InputRequired(_l("Press one of the answers."))],
+    )

@@ -24,6 +24,7 @@ from volunteer.pairs.forms import (
     END_REASONS,
     STATES,
     AnswerForm,
+    CheckinChoiceForm,
     EmptyForm,
     MoveForm,
     PatternForm,
@@ -283,17 +284,27 @@ def answer(forloeb_id: int) -> BaseResponse:
 
 @bp.route("/hvordan-gaar-det/<token>", methods=["GET", "POST"])
 def checkin(token: str) -> str | BaseResponse:
-    """ "Hvordan går det?" from the mail: GET shows the chosen answer and one button; the POST
-    records it (a GET never changes anything: mail scanners open links)."""
+    """ "Hvordan går det?" from the mail: GET shows the chosen answer and one button (the SMS's
+    link: a button per answer); the POST records it (a GET never changes anything: mail
+    scanners open links)."""
     try:
         found, chosen = checkins.read(token)
     except checkins.BadLink:
         flash(_("The link is no longer valid. Please call your coordinator."), "warning")
         return redirect(url_for("main.index"))
-    form = EmptyForm()
+    # The SMS's one link names no answer: its page has a button for each.
+    form = EmptyForm() if chosen is not None else CheckinChoiceForm()
     if found.answer is None and form.validate_on_submit():
-        checkins.answer_by_link(token, utcnow())
+        choice = form.answer.data if isinstance(form, CheckinChoiceForm) else None
+        checkins.answer_by_link(token, utcnow(), choice)
         flash(_("Thank you for your answer."), "success")
         return redirect(url_for("pairs.checkin", token=token))
-    context: dict[str, Any] = {"checkin": found, "chosen": chosen, "form": form}
+    if isinstance(form, CheckinChoiceForm) and request.method == "POST" and form.errors:
+        flash(_("Press one of the answers."), "warning")
+    context: dict[str, Any] = {
+        "checkin": found,
+        "chosen": chosen,
+        "form": form,
+        "answers": ANSWERS,
+    }
     return render_template("pairs/checkin.html", **context)

@@ -232,7 +232,10 @@ class SignUpForVolunteerForm(SamskabForm):
 class InvitationForm(SamskabForm):
     """Only the CSRF token and the way the invitation travels."""
 
-    channel = SelectField(_l("Send by"), choices=[SelectChoice("email", _l("Email"))])
+    channel = SelectField(
+        _l("Send by"),
+        choices=[SelectChoice("email", _l("Email")), SelectChoice("sms", _l("SMS"))],
+    )
 
 
 class CertificateForm(SamskabForm):
