@@ -104,13 +104,13 @@ class EmailNeeded(Exception):
 
 def phone_key(phone: str) -> str:
     """A phone number as the digits that make it one: '+45 20 30-40 50', '0045 20304050' and
-    '20 30 40 50' are the same Danish number."""
+    '20 30 40 50' are the same Danish number (read by the one normaliser, ``sms.phone_or_none``);
+    a number it does not read as Danish compares by its digits."""
+    danish = sms.phone_or_none(phone)
+    if danish is not None:
+        return danish.removeprefix("+45")
     digits = re.sub(r"\D", "", phone)
-    if digits.startswith("00"):
-        digits = digits[2:]
-    if len(digits) == 10 and digits.startswith("45"):
-        digits = digits[2:]
-    return digits
+    return digits.removeprefix("00")
 
 
 def phone_owner(phone: str, *, other_than: int | None = None) -> User | None:
