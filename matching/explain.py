@@ -16,7 +16,13 @@ def _clock(minute_of_day: int) -> str:
 
 
 def make_match(
-    volunteer: Volunteer, need: Need, km: float, interest: bool, continuing: bool
+    volunteer: Volunteer,
+    need: Need,
+    km: float,
+    interest: bool,
+    continuing: bool,
+    *,
+    wish: bool = False,
 ) -> Match:
     codes: list[tuple[str, dict[str, Any]]] = [("distance", {"km": round(km, 1)})]
     texts = [f"{km:.1f} km away"]
@@ -40,6 +46,10 @@ def make_match(
         certs = sorted(need.requires)
         codes.append(("certificate", {"certificates": certs}))
         texts.append(f"has {', '.join(certs)} certificate")
+    if wish:
+        codes.append(("wish", {"gender": need.wish_gender, "required": need.wish_required}))
+        verb = "asked for" if need.wish_required else "prefers"
+        texts.append(f"the person {verb} a {need.wish_gender}")
     if continuing:
         codes.append(("continuity", {}))
         texts.append("already matched")

@@ -81,14 +81,25 @@ def rank_volunteers(
     long-term volunteer), each with the reasons: only feasible pairs (free at the time, within
     reach, certificates, a shared language when the need names languages), the least cost
     first (km minus the interest bonus; ties by volunteer id). Capacity and the volunteers'
-    other commitments are the caller's to check: the engine does not know them here."""
+    other commitments are the caller's to check: the engine does not know them here.
+
+    The person's wish about the volunteer's gender: asked for as a requirement
+    (``need.wish_required``), only volunteers who declared that gender are ranked (one who did
+    not say is left out); otherwise it is a preference, never a filter, and a volunteer who fits
+    it counts as ``config.wish_bonus_km`` nearer. Either way a volunteer who fits it has the
+    reason ``wish``."""
     ranked: list[tuple[float, str, Match]] = []
     for v in volunteers:
+        fits_wish = bool(need.wish_gender) and v.gender == need.wish_gender
+        if need.wish_required and not fits_wish:
+            continue
         if explain_infeasible(v, need):
             continue
         km = haversine_km(v.lat, v.lon, need.lat, need.lon)
         interest = need.activity in v.interests
         cost = km - config.interest_bonus_km * interest
-        ranked.append((cost, v.id, make_match(v, need, km, interest, False)))
+        if not need.wish_required:
+            cost -= config.wish_bonus_km * fits_wish
+        ranked.append((cost, v.id, make_match(v, need, km, interest, False, wish=fits_wish)))
     ranked.sort(key=lambda row: row[:2])
     return [match for _, _, match in ranked[:limit]]

@@ -41,6 +41,8 @@ class Volunteer:
     interests: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset({"da"})
     certificates: frozenset[str] = frozenset()
+    # As the volunteer declared it ("woman", "man"); "" when they did not say.
+    gender: str = ""
 
     def __post_init__(self) -> None:
         _check_position(self.id, self.lat, self.lon)
@@ -60,9 +62,16 @@ class Need:
     activity: str = ""
     requires: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
+    # The person's own wish about the volunteer's gender ("" for none). Only when the person
+    # asked for it as a requirement (``wish_required``) is it a rule: then only volunteers who
+    # declared that gender fit. Otherwise it is a preference and only ranks them.
+    wish_gender: str = ""
+    wish_required: bool = False
 
     def __post_init__(self) -> None:
         _check_position(self.id, self.lat, self.lon)
+        if self.wish_required and not self.wish_gender:
+            raise ValueError(f"need {self.id!r}: a required wish must name a gender")
         if self.slots < 0:
             raise ValueError(f"need {self.id!r}: slots must be >= 0")
 
@@ -70,6 +79,8 @@ class Need:
 @dataclass(frozen=True)
 class MatchConfig:
     interest_bonus_km: float = 2.0
+    # A volunteer who fits the person's wish that is only a preference counts as this much nearer.
+    wish_bonus_km: float = 1.0
     continuity_bonus_km: float = 50.0
     time_limit_s: float = 30.0
 

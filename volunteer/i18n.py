@@ -115,6 +115,29 @@ def language_names(codes: list[str]) -> str:
     return ", ".join(names)
 
 
+# The person's wish about the volunteer's gender, as the reason a volunteer fits it: asked for
+# (a rule) or preferred (it only ranks).
+WISH_REASONS = {
+    ("woman", True): _l("The person asked for a woman"),
+    ("man", True): _l("The person asked for a man"),
+    ("woman", False): _l("The person prefers a woman"),
+    ("man", False): _l("The person prefers a man"),
+}
+
+# A volunteer's own answer about their gender ("" when they would rather not say).
+GENDER_LABELS = {
+    "": _l("Prefer not to say"),
+    "woman": _l("Woman"),
+    "man": _l("Man"),
+}
+
+
+def wish_label(gender: str, required: bool) -> str:
+    """The person's wish about the volunteer's gender in words; "–" for none."""
+    label = WISH_REASONS.get((gender, bool(required)))
+    return str(label) if label is not None else "–"
+
+
 def match_reasons(codes: list[list[Any]] | None) -> str:
     """A match's reason codes (from the matching engine) as one readable line, with names
     (never codes or slugs) in the page's language."""
@@ -140,6 +163,8 @@ def match_reasons(codes: list[list[Any]] | None) -> str:
             )
         elif code == "certificate":
             parts.append(gettext("has a valid child certificate"))
+        elif code == "wish" and (params["gender"], bool(params["required"])) in WISH_REASONS:
+            parts.append(str(WISH_REASONS[params["gender"], bool(params["required"])]))
         elif code == "continuity":
             parts.append(gettext("already does this"))
         elif code == "manual":
@@ -241,4 +266,4 @@ def init_app(app: Flask) -> None:
         role_name=_label("role"),
         on_behalf_action=_label("on_behalf"),
     )
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), wish_label=wish_label)

@@ -605,3 +605,45 @@ def _any_local_area_id() -> int:
             return int(found)
         conn.execute(text("INSERT INTO local_areas (name) VALUES ('Løsning')"))
         return int(conn.execute(text("SELECT max(id) FROM local_areas")).scalar())
+
+
+def test_0016_gives_everyone_no_structured_wish_and_no_declared_gender(empty_app):
+    """Additive: a person from before keeps the free-text wish and has no structured wish (so
+    nobody is filtered), a volunteer has not declared a gender; the database refuses an unknown
+    gender and a requirement without a wish; down again, only the columns go."""
+    upgrade(revision="0015")
+    place = {"postcode": "7130", "town": "Juelsminde", "lat": 55.7, "lon": 10.0}
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(_old(conn, "organisations")),
+            {"id": 1, "name": "Kommune", "kind": "municipality"},
+        )
+        conn.execute(insert(_old(conn, "users")), {"id": 1, "email": "v@example.org", "name": "V"})
+        conn.execute(insert(_old(conn, "volunteer_profiles")), {"id": 1, "user_id": 1, **place})
+        conn.execute(
+            insert(_old(conn, "persons")),
+            {"id": 1, "organisation_id": 1, "name": "B", "volunteer_wish": "En kvinde", **place},
+        )
+    upgrade(revision="0016")
+    assert _drift() == []
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            text("SELECT volunteer_wish, wish_gender, wish_required FROM persons")
+        ).one()
+        assert (row[0], row[1], bool(row[2])) == ("En kvinde", "", False)
+        assert conn.execute(text("SELECT gender FROM volunteer_profiles")).scalar() == ""
+        conn.execute(text("UPDATE persons SET wish_gender = 'woman', wish_required = true"))
+        conn.execute(text("UPDATE volunteer_profiles SET gender = 'woman'"))
+    for bad in (
+        "UPDATE persons SET wish_gender = '', wish_required = true",
+        "UPDATE persons SET wish_gender = 'robot'",
+        "UPDATE volunteer_profiles SET gender = 'robot'",
+    ):
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(bad))
+    downgrade(revision="0015")
+    persons = {c["name"] for c in inspect(db.engine).get_columns("persons")}
+    profiles = {c["name"] for c in inspect(db.engine).get_columns("volunteer_profiles")}
+    assert not {"wish_gender", "wish_required"} & persons and "gender" not in profiles
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT volunteer_wish FROM persons")).scalar() == "En kvinde"

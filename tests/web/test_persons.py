@@ -124,6 +124,32 @@ def test_a_coordinator_registers_a_person_with_wishes_windows_and_consent(app, c
     assert NAME in page and ADDRESS in page and "Mundtligt til en medarbejder" in page
 
 
+def test_the_wish_for_a_woman_is_saved_as_a_requirement_only_when_ticked(client, world):
+    log_in(client, world["coordinator"])
+    page = client.get("/koordinator/borgere/ny").get_data(as_text=True)
+    assert "Ønsker borgeren en kvinde eller en mand?" in page
+    assert "Borgeren har bedt om det som et krav" in page
+    data = _person_form(world, wish_gender="woman", wish_required="y")
+    assert client.post("/koordinator/borgere/ny", data=data).status_code == 302
+    person = db.session.scalar(select(Person))
+    assert (person.wish_gender, person.wish_required) == ("woman", True)
+    page = client.get(f"/koordinator/borgere/{person.id}").get_data(as_text=True)
+    assert "Borgeren har bedt om en kvinde" in page
+    edit = _person_form(world, wish_gender="woman")  # the tick removed: only a preference
+    assert client.post(f"/koordinator/borgere/{person.id}/rediger", data=edit).status_code == 302
+    db.session.expire_all()
+    assert (person.wish_gender, person.wish_required) == ("woman", False)
+
+
+def test_a_requirement_without_a_wish_gets_a_danish_message(client, world):
+    log_in(client, world["coordinator"])
+    data = _person_form(world, wish_gender="", wish_required="y")
+    response = client.post("/koordinator/borgere/ny", data=data)
+    assert response.status_code == 200
+    assert "Vælg en kvinde eller en mand, eller fjern fluebenet." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
 def test_the_note_field_warns_against_cpr_and_health_information(client, world):
     log_in(client, world["coordinator"])
     page = client.get("/koordinator/borgere/ny").get_data(as_text=True)

@@ -82,6 +82,7 @@ def to_matching_volunteer(
         interests=frozenset(a.code for a in profile.interests),
         languages=frozenset(profile.languages or ()),
         certificates=held_by(profile, on, ask_age),
+        gender=profile.gender,
     )
 
 

@@ -6,8 +6,10 @@ The rules: free at the time, within the volunteer's reach, a language the person
 the booking rules on top (no clash with what the volunteer has taken on, not over their weekly
 capacity), so a volunteer's active forløb stays as it is. A volunteer who said no to this
 person, or whose forløb with them ended, is not proposed again. The person's own wish about
-the volunteer (free text) is shown beside the candidates for the coordinator to weigh: it is a
-rule only because the person asked for it, and only a person can read it.
+the volunteer's gender (``Person.wish_gender``) goes to the engine: a rule only where the person
+asked for it (``wish_required``: then only volunteers who declared that gender are proposed),
+otherwise a small bonus; the explanation names it. The free-text wish is shown beside the
+candidates for the coordinator to weigh: only a person can read it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def person_need(person: Person, pattern: Pattern) -> matching.Need:
         slots=1,
         activity=person.activity_types[0].code if person.activity_types else "",
         languages=frozenset(person.languages or ()),
+        wish_gender=person.wish_gender,
+        wish_required=person.wish_required and bool(person.wish_gender),
     )
 
 

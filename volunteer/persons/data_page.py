@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from volunteer.catalogue.models import ActivityType
 from volunteer.extensions import db
-from volunteer.i18n import language_names, weekday_name
+from volunteer.i18n import language_names, weekday_name, wish_label
 from volunteer.persons.forms import CONSENT_METHODS, PERSON_STATES, RELATIONS
 from volunteer.volunteers.data_page import Item, Section, _text, _when
 
@@ -24,6 +24,7 @@ PERSON_FIELDS = {
     "interests": _l("Interests"),
     "languages": _l("Languages"),
     "volunteer_wish": _l("The person's own wish about the volunteer"),
+    "wish_gender": _l("A woman or a man"),
     "contact_name": _l("Contact person"),
     "contact_relation": _l("Relation"),
     "contact_phone": _l("Contact person's phone"),
@@ -58,7 +59,9 @@ ACTIONS = {
 }
 
 
-def _value(name: str, value: Any) -> str:
+def _value(name: str, value: Any, row: dict[str, Any]) -> str:
+    if name == "wish_gender":
+        return wish_label(value, row.get("wish_required", False))
     if name == "languages":
         return language_names(value or [])
     if name == "consent_method":
@@ -74,7 +77,7 @@ def _value(name: str, value: Any) -> str:
 
 def _fields(row: dict[str, Any], labels: dict[str, Any]) -> list[tuple[str, str]]:
     return [
-        (str(label), _value(name, row[name]))
+        (str(label), _value(name, row[name], row))
         for name, label in labels.items()
         if name in row and row[name] not in (None, "", [])
     ]

@@ -32,6 +32,7 @@ from volunteer.i18n import weekday_name
 from volunteer.persons import services
 from volunteer.persons.models import ConsentMethod, PersonState, ReferrerRelation
 from volunteer.volunteers.forms import PhoneNumber
+from volunteer.volunteers.models import Gender
 
 NOTE_MAX = 2000
 TEXT_MAX = 500
@@ -152,6 +153,23 @@ class PersonForm(SamskabForm):
         TEXT_MAX,
         _l('In their words, for example "a woman". Only what they asked for.'),
     )
+    wish_gender = SelectField(
+        _l("Does the person wish for a woman or a man?"),
+        choices=[
+            SelectChoice("", _l("No wish")),
+            SelectChoice(str(Gender.WOMAN), _l("A woman")),
+            SelectChoice(str(Gender.MAN), _l("A man")),
+        ],
+        default="",
+        description=_l("Only what the person wished for themself."),
+    )
+    wish_required = BooleanField(
+        _l("The person asked for this as a requirement"),
+        description=_l(
+            "Then we only propose volunteers who have said they are a woman or a man. Without"
+            " a tick the wish only puts those who fit it first."
+        ),
+    )
     contact_name = _text(_l("Contact person"), description=_l("A relative or staff."))
     contact_relation = _text(
         _l("Relation"), 80, description=_l("For example: daughter, home care.")
@@ -176,6 +194,10 @@ class PersonForm(SamskabForm):
     def validate_languages(self, field: MultiCheckboxField) -> None:
         if not field.data:
             raise ValidationError(_l("Choose at least one language."))
+
+    def validate_wish_required(self, field: BooleanField) -> None:
+        if field.data and not self.wish_gender.data:
+            raise ValidationError(_l("Choose a woman or a man, or remove the tick."))
 
 
 class AcceptReferralForm(PersonForm):

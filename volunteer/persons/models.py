@@ -28,10 +28,13 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from volunteer.db import Base, UTCDateTime, one_of, utcnow
+from volunteer.volunteers.models import Gender
 
 if TYPE_CHECKING:
     from volunteer.auth.models import User
@@ -93,6 +96,8 @@ class Person(Base):
         ),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="point"),
         CheckConstraint("state != 'ended' OR ended_on IS NOT NULL", name="ended_on"),
+        CheckConstraint("wish_gender = '' OR " + one_of("wish_gender", Gender), name="wish_gender"),
+        CheckConstraint("wish_gender != '' OR NOT wish_required", name="wish_required"),
         {"info": HELPED_PERSON},
     )
 
@@ -118,6 +123,11 @@ class Person(Base):
     # The person's own wish about the volunteer ("en kvinde"), in their words; matching may use
     # it as a hard rule only because they asked for it.
     volunteer_wish: Mapped[str] = mapped_column(Text, default="")
+    # The same wish in a form the matching reads: the volunteer's gender ("" for no wish, or a
+    # ``Gender``), and whether the person asked for it as a requirement. Required, only
+    # volunteers who declared that gender are proposed; otherwise it only ranks them.
+    wish_gender: Mapped[str] = mapped_column(String(5), default="", server_default=text("''"))
+    wish_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_relation: Mapped[str | None] = mapped_column(String(80))
     contact_phone: Mapped[str | None] = mapped_column(String(32))

@@ -36,6 +36,7 @@ from volunteer.persons.models import (
     PersonWindow,
 )
 from volunteer.volunteers import gdpr
+from volunteer.volunteers.models import Gender
 from volunteer.volunteers.services import merge_blocks
 
 # ddmmyy-xxxx (or without the hyphen, or with a space): a plausible day and month first, and no
@@ -183,6 +184,9 @@ class PersonData:
     # Blocks of the weekly grid the volunteer profile uses: (weekday, start hour).
     slots: set[tuple[int, int]] = field(default_factory=set)
     volunteer_wish: str = ""
+    # The wish in a form the matching reads ("" or a Gender), and whether it is a requirement.
+    wish_gender: str = ""
+    wish_required: bool = False
     contact_name: str | None = None
     contact_relation: str | None = None
     contact_phone: str | None = None
@@ -247,6 +251,10 @@ def _apply(person: Person, data: PersonData, viewer: User, today: date) -> None:
         raise PersonError("consent_method", "required")
     if data.consent_given_on > today:
         raise PersonError("consent_given_on", "in_future")
+    if data.wish_gender and data.wish_gender not in set(Gender):
+        raise PersonError("wish_gender", "unknown")
+    if data.wish_required and not data.wish_gender:
+        raise PersonError("wish_gender", "required")
     place = geo.lookup(data.postcode)
     if place is None:
         raise PersonError("postcode", "unknown")
@@ -282,6 +290,8 @@ def _apply(person: Person, data: PersonData, viewer: User, today: date) -> None:
     person.interests = data.interests
     person.languages = sorted(set(data.languages)) or ["da"]
     person.volunteer_wish = data.volunteer_wish
+    person.wish_gender = data.wish_gender
+    person.wish_required = data.wish_required
     person.contact_name = data.contact_name or None
     person.contact_relation = data.contact_relation or None
     person.contact_phone = data.contact_phone or None

@@ -199,6 +199,8 @@ def _person_data(form: PersonForm, slots: set[tuple[int, int]]) -> services.Pers
         languages=list(form.languages.data or []),
         slots=slots,
         volunteer_wish=form.volunteer_wish.data or "",
+        wish_gender=form.wish_gender.data or "",
+        wish_required=bool(form.wish_required.data),
         contact_name=form.contact_name.data,
         contact_relation=form.contact_relation.data,
         contact_phone=form.contact_phone.data,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from volunteer.catalogue.models import ActivityType, Organisation
 from volunteer.extensions import db
-from volunteer.i18n import STATE_LABELS, clock, short_date, timestamp, weekday_name
+from volunteer.i18n import GENDER_LABELS, STATE_LABELS, clock, short_date, timestamp, weekday_name
 from volunteer.needs.models import Need, Occurrence
 
 
@@ -168,6 +168,7 @@ def _profile(data: dict[str, list[dict[str, Any]]], locale: str) -> Section:
                     (_("How far you will travel"), f"{_text(profile.get('max_km'))} km"),
                     (_("Times a week at most"), _text(profile.get("weekly_capacity"))),
                     (_("Languages"), _text(profile.get("languages"))),
+                    (_("Gender"), str(GENDER_LABELS.get(profile.get("gender") or "", "–"))),
                     (_("Skills"), _text(profile.get("skills"))),
                     (_("About you"), _text(profile.get("about"))),
                     (_("Paused until"), _when(profile.get("paused_until")) or "–"),

@@ -38,7 +38,7 @@ from volunteer.forms import (
     postcode_field,
     strip_filter,
 )
-from volunteer.i18n import weekday_name
+from volunteer.i18n import GENDER_LABELS, weekday_name
 from volunteer.volunteers.staff import VolunteerFilter
 
 # Code → Danish-first name; the order is the order of the checkboxes.
@@ -113,6 +113,15 @@ class ProfileForm(SamskabForm):
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
     )
     organisations = MultiCheckboxField(_l("Which organisations may contact you?"), coerce=int)
+    gender = SelectField(
+        _l("Gender"),
+        choices=[SelectChoice(code, label) for code, label in GENDER_LABELS.items()],
+        default="",
+        description=_l(
+            "Some people we help want a visiting friend of a particular gender. You choose"
+            " whether to say. Only coordinators of your organisations see it."
+        ),
+    )
     skills = TextAreaField(
         _l("Skills"),
         description=_l("For example: cooking, playing cards, maths, driving."),

@@ -174,9 +174,10 @@ def forget_person(user: User, now: datetime, *, reason: str) -> None:
 
     Current assignments are ended and future visits cancelled, telling coordinators "a
     volunteer" has left; the profile and its rows (address, postcode, town, point, calendar
-    token) go; messages to the user go; the user row keeps its id (so assignments and visits
-    still count in statistics) but loses name, email, phone, password and sessions; and every
-    text in the database that still contains the name, email or phone is scrubbed.
+    token, the declared gender) go; messages to the user go; the user row keeps its id (so
+    assignments and visits still count in statistics) but loses name, email, phone, password
+    and sessions; and every text in the database that still contains the name, email or phone
+    is scrubbed.
     """
     traces = [t for t in (user.name, user.email, user.phone) if t and len(t) >= MIN_SCRUB_LENGTH]
     old_email = user.email
@@ -388,7 +389,8 @@ def forget_helped_person(
     if place is not None:
         person.lat, person.lon = place.lat, place.lon
     person.windows = []
-    person.interests = person.volunteer_wish = person.note = ""
+    person.interests = person.volunteer_wish = person.note = person.wish_gender = ""
+    person.wish_required = False
     person.contact_name = person.contact_relation = None
     person.contact_phone = person.contact_email = None
     person.consent_given_by = None

@@ -5,6 +5,7 @@ The data minimisation rules of the privacy notice apply here first.
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -21,10 +22,11 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from volunteer.db import Base, UTCDateTime, utcnow
+from volunteer.db import Base, UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
     from volunteer.auth.models import User
@@ -53,6 +55,14 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class Gender(enum.StrEnum):
+    """A volunteer's gender as they declared it (never guessed), and what a person may wish
+    their volunteer to be ("en kvinde"). Not declared is the empty string."""
+
+    WOMAN = "woman"
+    MAN = "man"
+
+
 class VolunteerProfile(Base):
     """One per volunteer user.
 
@@ -70,6 +80,7 @@ class VolunteerProfile(Base):
             "OR child_cert_valid_until >= child_cert_checked_on",
             name="child_cert_dates",
         ),
+        CheckConstraint("gender = '' OR " + one_of("gender", Gender), name="gender"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +99,9 @@ class VolunteerProfile(Base):
     skills: Mapped[str] = mapped_column(Text, default="")
     about: Mapped[str] = mapped_column(Text, default="")
     paused_until: Mapped[date | None] = mapped_column(Date)
+    # Optional and the volunteer's own: "" (they would rather not say) or a ``Gender``. Some
+    # people we help ask for a woman or a man; only coordinators of their organisations see it.
+    gender: Mapped[str] = mapped_column(String(5), default="", server_default=text("''"))
     child_cert_checked_on: Mapped[date | None] = mapped_column(Date)
     child_cert_valid_until: Mapped[date | None] = mapped_column(Date)
     child_cert_checked_by_id: Mapped[int | None] = mapped_column(

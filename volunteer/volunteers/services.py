@@ -27,7 +27,7 @@ from volunteer.needs.models import Need, Occurrence, Schedule
 from volunteer.needs.services import local_to_utc
 from volunteer.needs.signup import offer_next
 from volunteer.notifications.services import enqueue
-from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, VolunteerProfile
+from volunteer.volunteers.models import AvailabilityWindow, AwayPeriod, Gender, VolunteerProfile
 
 ACTIVE_ASSIGNMENT_STATES = (
     AssignmentState.INVITED,
@@ -106,8 +106,12 @@ def update_profile(
     skills: str,
     about: str,
     paused_until: date | None,
+    gender: str | None = None,
 ) -> VolunteerProfile:
     """Save the volunteer's own details. Commits.
+
+    ``gender`` is the volunteer's own answer ("" when they would rather not say, or a
+    ``Gender``); ``None`` leaves it as it is.
 
     A new postcode moves the profile's point and local area; the street address is stored for
     coordinators only. The child certificate is not touched here: only coordinators record it.
@@ -134,6 +138,10 @@ def update_profile(
     profile.skills = skills
     profile.about = about
     profile.paused_until = paused_until
+    if gender is not None:
+        if gender and gender not in set(Gender):
+            raise ValueError(f"unknown gender {gender!r}")
+        profile.gender = gender
     db.session.commit()
     return profile
 

@@ -84,6 +84,7 @@ def profile() -> str | BaseResponse:
             skills=form.skills.data or "",
             about=form.about.data or "",
             paused_until=form.paused_until.data,
+            gender=form.gender.data or "",
         )
         flash(_("Your details are saved."), "success")
         return redirect(url_for("volunteers.profile"))
