@@ -203,6 +203,8 @@ def test_password_reset_by_emailed_link_works_once(client):
     new = "blaabaer-traktor-skov"
     response = client.post(link, data={"password": new, "password_confirm": new})
     assert response.status_code == 302 and response.headers["Location"] == "/min-side/"
+    # The notice survives the fresh session the reset starts.
+    assert "Din adgangskode er ændret." in client.get("/min-side/").get_data(as_text=True)
     client.post("/konto/log-ud")
 
     response = client.post(

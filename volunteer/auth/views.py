@@ -613,14 +613,17 @@ def reset_password(token: str) -> str | Response:
         except services.InvalidResetToken:
             flash(_("The link has expired or has been used. Ask for a new one."), "warning")
             return redirect(url_for("auth.forgot_password"))
-        flash(_("Your password has been changed."), "success")
-        # The link proves the mailbox, not the second factor: the same rules as a login.
+        # The link proves the mailbox, not the second factor: the same rules as a login. The
+        # notice comes after any fresh session (starting one empties the old, flashes too).
         if not second_factor.password_login_allowed(user, oidc.staff_provider_roles()):
-            return redirect(url_for("auth.login"))
-        if second_factor.second_step_needed(user):
-            return _begin_second_step(user, remember=False)
-        _start_session(user)
-        return redirect(start_page(user))
+            response = redirect(url_for("auth.login"))
+        elif second_factor.second_step_needed(user):
+            response = _begin_second_step(user, remember=False)
+        else:
+            _start_session(user)
+            response = redirect(start_page(user))
+        flash(_("Your password has been changed."), "success")
+        return response
     return render_template("auth/reset_password.html", form=form)
 
 
