@@ -121,7 +121,15 @@ class Sheet(FPDF):
         self.ln(2)
 
     def bytes(self) -> bytes:
-        return bytes(self.output())
+        try:
+            return bytes(self.output())
+        finally:
+            # fontTools reads the font files lazily and keeps them open until the garbage
+            # collector finds them; close them here, once the document is written.
+            for font in self.fonts.values():
+                ttfont = getattr(font, "ttfont", None)
+                if ttfont is not None:
+                    ttfont.close()
 
 
 def _latin1(value: str) -> bool:
